@@ -1,0 +1,18 @@
+#pragma once
+// Every hybench subcommand lives in its own cmd_<name>.cpp and exposes one add_<name>_command function
+// that registers the subcommand, its options and --help text on the root app. The callback it installs
+// runs the command and stores the process exit code in `exit_code`. Errors are thrown as hb::Error and
+// reported by main() as one line.
+#include <CLI/CLI.hpp>
+
+namespace hb::cli {
+
+void add_eval_command(CLI::App& root, int& exit_code);
+void add_report_command(CLI::App& root, int& exit_code);
+void add_datasets_command(CLI::App& root, int& exit_code);
+
+// Shared option helpers.
+// --db PATH with the default ./hybench.db
+CLI::Option* add_db_option(CLI::App& app, std::string& db_path);
+
+}  // namespace hb::cli

@@ -1,0 +1,106 @@
+// hybench: evaluation and benchmarking harness for hybrid attention + Mamba language models.
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "harness/base/console.h"
+#include "harness/base/error.h"
+#include "harness/base/strings.h"
+#include "harness/cli/commands.h"
+
+namespace {
+
+std::vector<std::string> subcommand_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+std::vector<std::string> option_names(const CLI::App* app) {
+  std::vector<std::string> names;
+  for (const auto* opt : app->get_options()) {
+    for (const auto& l : opt->get_lnames()) names.push_back("--" + l);
+  }
+  return names;
+}
+
+// Turns CLI11's "The following arguments were not expected: --limt" into a suggestion per argument.
+std::string explain_extras(const CLI::App* app, const std::vector<std::string>& extras) {
+  std::string out;
+  for (const auto& arg : extras) {
+    if (!out.empty()) out += "; ";
+    if (hb::starts_with(arg, "-")) {
+      std::string name = arg.substr(0, arg.find('='));
+      std::string hint = hb::did_you_mean(name, option_names(app));
+      out += "unknown option '" + name + "'" + (hint.empty() ? "" : "; " + hint);
+    } else {
+      std::string hint = hb::did_you_mean(arg, subcommand_names(*app));
+      out += "unexpected argument '" + arg + "'" + (hint.empty() ? "" : "; " + hint);
+    }
+  }
+  return out + " (see `hybench " + app->get_name() + " --help`)";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"hybench: evaluate and benchmark hybrid attention + Mamba language models.\n"
+               "Results go to stdout; logs and progress to stderr. Exit codes: 0 ok, 1 a verdict failed,\n"
+               "2 usage or configuration error, 3 the run failed.",
+               "hybench"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("hybench 0.1.0 (") + __DATE__ + ")");
+  std::string log_level;
+  app.add_option("--log-level", log_level, "debug|info|warn|error|quiet (also HYBENCH_LOG_LEVEL)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "quiet"}));
+  app.parse_complete_callback([&] {
+    using hb::LogLevel;
+    if (log_level == "debug") hb::Console::get().set_level(LogLevel::debug);
+    else if (log_level == "info") hb::Console::get().set_level(LogLevel::info);
+    else if (log_level == "warn") hb::Console::get().set_level(LogLevel::warn);
+    else if (log_level == "error") hb::Console::get().set_level(LogLevel::error);
+    else if (log_level == "quiet") hb::Console::get().set_level(LogLevel::quiet);
+  });
+
+  int exit_code = hb::kExitOk;
+  hb::cli::add_eval_command(app, exit_code);
+  hb::cli::add_report_command(app, exit_code);
+  hb::cli::add_datasets_command(app, exit_code);
+
+  // An unknown subcommand gets a suggestion before CLI11 sees it.
+  if (argc >= 2 && argv[1][0] != '-') {
+    auto names = subcommand_names(app);
+    bool known = false;
+    for (const auto& n : names) known = known || n == argv[1];
+    if (!known) {
+      std::string hint = hb::did_you_mean(argv[1], names);
+      std::fprintf(stderr, "hybench: error: unknown command '%s'%s; commands: %s\n", argv[1],
+                   hint.empty() ? "" : ("; " + hint).c_str(), hb::join(names, ", ").c_str());
+      return hb::kExitUsage;
+    }
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ExtrasError& e) {
+    const CLI::App* where = &app;
+    for (const auto* sub : app.get_subcommands()) where = sub;
+    for (const auto* sub : where->get_subcommands()) where = sub;
+    std::fprintf(stderr, "hybench: error: %s\n", explain_extras(where, where->remaining()).c_str());
+    return hb::kExitUsage;
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? hb::kExitOk : hb::kExitUsage;
+  } catch (const hb::Error& e) {
+    hb::Console::get().end_progress();
+    std::fprintf(stderr, "hybench: error: %s\n", e.describe().c_str());
+    return hb::exit_code_for(e.code());
+  } catch (const std::exception& e) {
+    hb::Console::get().end_progress();
+    std::fprintf(stderr, "hybench: error: internal: %s\n", e.what());
+    return hb::kExitRunFailed;
+  }
+  return exit_code;
+}
