@@ -1,10 +1,46 @@
+// The explicit list of suites: one line per suite, so a reader sees them all in one place.
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
+#include "suites/gsm8k/gsm8k_suite.h"
 #include "suites/suite.h"
 
 namespace hb::suites {
-std::vector<std::string> suite_names() { return {}; }
-std::unique_ptr<Suite> make_suite(const std::string& name, const SuiteOptions&) {
-  throw Error(ErrorCode::usage, "unknown suite '" + name + "'");
+namespace {
+struct Entry {
+  const char* name;
+  std::unique_ptr<Suite> (*make)(const SuiteOptions&);
+};
+const std::vector<Entry>& registry() {
+  static const std::vector<Entry> entries = {
+      {"gsm8k", make_gsm8k_suite},
+  };
+  return entries;
 }
+}  // namespace
+
+std::vector<std::string> suite_names() {
+  std::vector<std::string> names;
+  for (const auto& e : registry()) names.push_back(e.name);
+  return names;
+}
+
+std::unique_ptr<Suite> make_suite(const std::string& spec, const SuiteOptions& options) {
+  // "name" or "name:variant"
+  std::string name = spec, variant = options.variant;
+  if (auto colon = spec.find(':'); colon != std::string::npos) {
+    name = spec.substr(0, colon);
+    variant = spec.substr(colon + 1);
+  }
+  for (const auto& e : registry()) {
+    if (name == e.name) {
+      SuiteOptions o = options;
+      o.variant = variant;
+      return e.make(o);
+    }
+  }
+  std::string hint = did_you_mean(name, suite_names());
+  throw Error(ErrorCode::usage, "unknown suite '" + name + "'" + (hint.empty() ? "" : "; " + hint) +
+                                    "; available: " + join(suite_names(), ", "));
+}
+
 }  // namespace hb::suites

@@ -1,0 +1,73 @@
+#include "harness/backends/backend_factory.h"
+
+#include "harness/base/error.h"
+#include "harness/base/strings.h"
+#include "harness/openai/openai_backend.h"
+#ifdef HYBENCH_HAVE_ENGINE
+#include "harness/backends/native_backend.h"
+#endif
+
+namespace hb {
+
+std::vector<std::string> backend_kinds() { return {"openai", "native"}; }
+
+std::string default_model_name(const std::string& spec) {
+  auto colon = spec.find(':');
+  std::string rest = colon == std::string::npos ? spec : spec.substr(colon + 1);
+  if (starts_with(spec, "openai:")) {
+    rest = split(rest, ',').front();
+    if (auto p = rest.find("://"); p != std::string::npos) rest = rest.substr(p + 3);
+    if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+  } else if (starts_with(rest, "preset:")) {
+    rest = rest.substr(7);
+  } else if (auto slash = rest.find_last_of('/'); slash != std::string::npos && slash + 1 < rest.size()) {
+    rest = rest.substr(slash + 1);
+  }
+  return rest;
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& spec, const BackendOptions& options) {
+  auto colon = spec.find(':');
+  std::string kind = colon == std::string::npos ? spec : spec.substr(0, colon);
+  std::string rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  if (kind == "openai") {
+    openai::OpenAiOptions o;
+    for (const auto& url : split(rest, ',')) {
+      std::string u(trim(url));
+      if (u.empty()) continue;
+      if (!starts_with(u, "http://") && !starts_with(u, "https://"))
+        throw Error(ErrorCode::usage, "--model '" + spec + "': URL '" + u +
+                                          "' must start with http:// or https:// (e.g. openai:http://127.0.0.1:8000/v1)");
+      while (!u.empty() && u.back() == '/') u.pop_back();
+      o.base_urls.push_back(u);
+    }
+    if (o.base_urls.empty())
+      throw Error(ErrorCode::usage, "--model '" + spec + "' names no URL; use openai:http://HOST:PORT/v1");
+    o.model_name = options.model_name.empty() ? default_model_name(spec) : options.model_name;
+    o.api_key_env = options.api_key_env;
+    o.max_in_flight = options.max_in_flight;
+    o.connect_timeout_s = options.connect_timeout_s;
+    o.idle_timeout_s = options.idle_timeout_s;
+    o.max_attempts = options.max_attempts;
+    o.stream = options.stream;
+    return openai::make_openai_backend(o);
+  }
+  if (kind == "native") {
+#ifdef HYBENCH_HAVE_ENGINE
+    NativeOptions n;
+    n.device = options.device;
+    n.max_in_flight = options.max_in_flight;
+    n.model_name = options.model_name;
+    return make_native_backend(rest, n);
+#else
+    throw Error(ErrorCode::usage, "--model '" + spec + "': this hybench was built without the native engine (LibTorch "
+                                  "not found); install libtorch-dev and rebuild, or use an openai: endpoint");
+#endif
+  }
+  std::string hint = did_you_mean(kind, backend_kinds());
+  throw Error(ErrorCode::usage, "--model '" + spec + "': unknown backend kind '" + kind + "'" +
+                                    (hint.empty() ? "" : "; " + hint) +
+                                    "; use openai:URL, native:PATH or native:preset:NAME");
+}
+
+}  // namespace hb
