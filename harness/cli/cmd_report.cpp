@@ -1,0 +1,45 @@
+// hybench report: summary tables (and, as they land, plots and the HTML page) from a results database.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/base/error.h"
+#include "harness/cli/commands.h"
+#include "reports/report.h"
+#include "reports/results_db.h"
+
+namespace hb::cli {
+
+void add_report_command(CLI::App& root, int& exit_code) {
+  auto* cmd = root.add_subcommand(
+      "report",
+      "Write a report of stored results into a folder: summary.md and summary.json (one row per run x model x "
+      "suite x metric). Reads the database only; never creates one.");
+  struct Opts {
+    std::string db = "hybench.db";
+    std::vector<std::string> runs;
+    std::string out;
+    std::string baseline;
+  };
+  auto opts = std::make_shared<Opts>();
+  cmd->add_option("--db", opts->db, "results database (an existing file)")->capture_default_str();
+  cmd->add_option("--runs", opts->runs, "runs to report, comma-separated (default: all)")->delimiter(',');
+  cmd->add_option("--out", opts->out, "output folder (created when missing)")->required();
+  cmd->add_option("--baseline", opts->baseline,
+                  "baseline model (display name) for relative throughput; default: the one with the fewest Mamba "
+                  "layers");
+  cmd->callback([opts, &exit_code] {
+    reports::ResultsDb db(opts->db);
+    reports::ReportOptions ro;
+    ro.runs = opts->runs;
+    ro.out_dir = opts->out;
+    ro.baseline = opts->baseline;
+    auto files = reports::write_report(db, ro);
+    for (const auto& f : files) std::printf("%s\n", f.c_str());
+    std::fflush(stdout);
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace hb::cli

@@ -1,0 +1,48 @@
+#include "reports/report.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "harness/base/console.h"
+#include "harness/base/error.h"
+#include "harness/base/files.h"
+#include "reports/summary.h"
+
+namespace hb::reports {
+
+void prepare_output_dir(const std::string& out_dir) {
+  if (out_dir.empty()) throw Error(ErrorCode::usage, "--out is empty; pass a folder for the report files");
+  std::error_code ec;
+  std::filesystem::path p(out_dir);
+  if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
+    throw Error(ErrorCode::usage, "--out '" + out_dir + "' is a file, not a folder; pass a folder path");
+  std::filesystem::create_directories(p, ec);
+  if (ec)
+    throw Error(ErrorCode::usage, "cannot create the output folder '" + out_dir + "': " + ec.message() +
+                                      "; pass a writable --out");
+  if (::access(out_dir.c_str(), W_OK | X_OK) != 0)
+    throw Error(ErrorCode::usage, "output folder '" + out_dir + "' is not writable (" + std::strerror(errno) +
+                                      "); pass a writable --out");
+}
+
+std::vector<std::string> write_report(const ResultsDb& db, const ReportOptions& options) {
+  auto runs = db.select_runs(options.runs);
+  prepare_output_dir(options.out_dir);
+  auto rows = db.metric_rows(runs);
+  if (rows.empty()) log_warn("no metrics are stored for the selected runs; the summary tables are empty");
+  std::vector<std::string> written;
+  auto put = [&](const std::string& name, const std::string& content) {
+    std::string path = (std::filesystem::path(options.out_dir) / name).string();
+    write_file(path, content);
+    written.push_back(path);
+  };
+  put("summary.md", render_summary_md(runs, rows));
+  put("summary.json", render_summary_json(rows));
+  return written;
+}
+
+}  // namespace hb::reports
