@@ -52,6 +52,7 @@ void Console::progress(const std::string& line, bool force) {
   std::lock_guard<std::mutex> lock(g_mutex);
   long long now = monotonic_ns();
   last_progress_ = line;
+  printed_latest_ = false;
   if (tty_) {
     if (!force && now - last_draw_ns_ < 100'000'000LL) return;
     std::fprintf(stderr, "\r\033[2K%s", line.c_str());
@@ -60,6 +61,7 @@ void Console::progress(const std::string& line, bool force) {
     if (!force && last_draw_ns_ != 0 && now - last_draw_ns_ < static_cast<long long>(summary_every_s_ * 1e9)) return;
     std::fprintf(stderr, "hybench: progress: %s\n", line.c_str());
   }
+  printed_latest_ = true;
   last_draw_ns_ = now;
   std::fflush(stderr);
 }
@@ -68,7 +70,7 @@ void Console::end_progress() {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (tty_ && progress_shown_) {
     std::fprintf(stderr, "\r\033[2K%s\n", last_progress_.c_str());
-  } else if (!tty_ && !last_progress_.empty() && level_ <= LogLevel::info) {
+  } else if (!tty_ && !printed_latest_ && !last_progress_.empty() && level_ <= LogLevel::info) {
     std::fprintf(stderr, "hybench: progress: %s\n", last_progress_.c_str());
   }
   progress_shown_ = false;

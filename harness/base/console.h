@@ -29,6 +29,7 @@ class Console {
   LogLevel level_ = LogLevel::info;
   bool tty_ = false;
   bool progress_shown_ = false;
+  bool printed_latest_ = false;
   std::string last_progress_;
   long long last_draw_ns_ = 0;
   double summary_every_s_ = 5.0;
