@@ -1,0 +1,31 @@
+#pragma once
+// Point estimates with standard errors and confidence intervals for accuracy-like metrics.
+#include <cstdint>
+#include <vector>
+
+namespace hb::reports::stats {
+
+struct Interval {
+  double low = 0, high = 0;
+};
+
+struct Estimate {
+  double mean = 0;
+  double se = 0;    // standard error of the mean
+  int64_t n = 0;    // independent units (items; problems for multi-sample suites)
+};
+
+// Wilson score interval for a binomial proportion (good near 0 and 1 and for small n).
+Interval wilson(int64_t successes, int64_t n, double confidence = 0.95);
+// Mean and CLT standard error (sample sd with Bessel's correction / sqrt(n)); n < 2 gives se 0.
+Estimate mean_se(const std::vector<double>& xs);
+// mean +- z * se.
+Interval clt_interval(const Estimate& e, double confidence = 0.95);
+// Multi-sample suites (avg@k): each item's samples are averaged first and the standard error is taken over
+// items, so n counts problems, not samples (the between-item variance dominates with few problems).
+Estimate over_items(const std::vector<std::vector<double>>& samples_per_item);
+// Cluster-robust standard error of the pooled sample mean (clusters of unequal size; CR1 small-sample
+// factor G/(G-1)). For equal cluster sizes its mean equals over_items' mean.
+Estimate clustered(const std::vector<std::vector<double>>& clusters);
+
+}  // namespace hb::reports::stats
