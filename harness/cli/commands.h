@@ -10,6 +10,7 @@ namespace hb::cli {
 void add_eval_command(CLI::App& root, int& exit_code);
 void add_report_command(CLI::App& root, int& exit_code);
 void add_datasets_command(CLI::App& root, int& exit_code);
+void add_merge_command(CLI::App& root, int& exit_code);
 
 // Shared option helpers.
 // --db PATH with the default ./hybench.db

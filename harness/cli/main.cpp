@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   hb::cli::add_eval_command(app, exit_code);
   hb::cli::add_report_command(app, exit_code);
   hb::cli::add_datasets_command(app, exit_code);
+  hb::cli::add_merge_command(app, exit_code);
 
   // An unknown subcommand gets a suggestion before CLI11 sees it.
   if (argc >= 2 && argv[1][0] != '-') {

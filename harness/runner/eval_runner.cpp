@@ -56,6 +56,27 @@ std::atomic<bool>& interrupt_flag() {
   return flag;
 }
 
+std::vector<suites::MetricValue> aggregate_and_store(const suites::Suite& suite, store::Store& store,
+                                                    const EvalTarget& target) {
+  // Everything stored for this (run, model, suite), previous sessions and merged shards included.
+  std::vector<suites::SampleScore> scores;
+  for (auto& s : store.scored_samples(target.run_id, target.model_id, target.suite_id)) {
+    suites::SampleScore sc;
+    sc.item_id = s.item_id;
+    sc.sample_index = s.sample_index;
+    if (s.scores.is_object())
+      for (auto& [key, v] : s.scores.items())
+        if (v.is_number()) sc.scores[key] = v.get<double>();
+    scores.push_back(std::move(sc));
+  }
+  auto metrics = suite.aggregate(scores);
+  std::vector<store::MetricRecord> records;
+  for (const auto& m : metrics) records.push_back({m.metric, static_cast<int64_t>(m.n), m.value, m.stderr_});
+  store.put_metrics(target.run_id, target.model_id, target.suite_id, records);
+  store.flush();
+  return metrics;
+}
+
 EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::vector<suites::Item>& items,
                      store::Store& store, const EvalTarget& target, const EvalOptions& options,
                      suites::ScoringContext& scoring) {
@@ -277,22 +298,7 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
   Console::get().end_progress();
   store.flush();
 
-  // Aggregate over everything stored for this (run, model, suite), previous sessions included.
-  std::vector<suites::SampleScore> scores;
-  for (auto& s : store.scored_samples(target.run_id, target.model_id, target.suite_id)) {
-    suites::SampleScore sc;
-    sc.item_id = s.item_id;
-    sc.sample_index = s.sample_index;
-    if (s.scores.is_object())
-      for (auto& [key, v] : s.scores.items())
-        if (v.is_number()) sc.scores[key] = v.get<double>();
-    scores.push_back(std::move(sc));
-  }
-  out.metrics = suite.aggregate(scores);
-  std::vector<store::MetricRecord> records;
-  for (const auto& m : out.metrics) records.push_back({m.metric, static_cast<int64_t>(m.n), m.value, m.stderr_});
-  store.put_metrics(target.run_id, target.model_id, target.suite_id, records);
-  store.flush();
+  out.metrics = aggregate_and_store(suite, store, target);
   out.stored_errors = store.count_samples(target.run_id, target.model_id, target.suite_id, true);
   return out;
 }

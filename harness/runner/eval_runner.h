@@ -51,6 +51,10 @@ struct EvalTarget {
 // Set by a signal handler; the runner cancels what is in flight, stores what finished, and returns.
 std::atomic<bool>& interrupt_flag();
 
+// Aggregates every stored sample of (run, model, suite) with the suite's aggregator and stores the metrics.
+std::vector<suites::MetricValue> aggregate_and_store(const suites::Suite& suite, store::Store& store,
+                                                    const EvalTarget& target);
+
 EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::vector<suites::Item>& items,
                      store::Store& store, const EvalTarget& target, const EvalOptions& options,
                      suites::ScoringContext& scoring);
