@@ -1,0 +1,54 @@
+#pragma once
+// The native hybrid model (Mistral/Llama teacher and Apriel-H1 attention + m2 hybrids) with its hybrid
+// cache. LibTorch stays behind the pimpl: this header is safe for non-engine code.
+//
+// A sequence is a handle into the cache. forward() appends tokens to any number of sequences at once
+// (prefill chunks and single decode tokens mixed; no padding) and returns next-token logits.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/model_config.h"
+
+namespace hb::models {
+
+struct ModelOptions {
+  std::string device = "cpu";          // "cpu" (the reference path); "cuda" once issue #6 lands
+  std::string ssm_state_dtype = "fp32";  // "fp32" (default) or "bf16"
+  int threads = 0;                      // intra-op threads; 0: leave LibTorch's default
+};
+
+struct SequenceInput {
+  int seq = -1;
+  std::vector<int32_t> tokens;
+};
+
+class Model {
+ public:
+  // spec: a Hugging Face checkpoint directory, or "preset:NAME" (random weights, seeded).
+  static std::unique_ptr<Model> load(const std::string& spec, const ModelOptions& options = {});
+  ~Model();
+
+  const ModelConfig& config() const;
+  const std::string& source_dir() const;  // "" for presets
+  std::string weights_dtype() const;      // dtype of the checkpoint on disk ("random" for presets)
+
+  int create_sequence(int64_t reserve_tokens);  // KV rows reserved for the whole life of the sequence
+  void release_sequence(int seq);
+  void reset_sequence(int seq);                 // empty again: length 0, zero conv/SSM state
+  int64_t sequence_length(int seq) const;
+  int64_t reserved_tokens() const;
+
+  // Appends each input's tokens to its sequence. Returns, per input, the logits of its last token
+  // (vocab_size floats); with all_logits, every token's logits concatenated (tokens * vocab_size).
+  std::vector<std::vector<float>> forward(const std::vector<SequenceInput>& batch, bool all_logits = false);
+
+  struct Impl;
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hb::models

@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include "harness/base/error.h"
+#include "models/model_config.h"
+#include "models/presets.h"
+#include "tests/models/engine_test_util.h"
+
+namespace hb::models {
+namespace {
+
+nlohmann::json hybrid_json() { return read_json_file(testing::engine_data("hybrid-tiny/config.json")); }
+
+TEST(ModelConfig, ReadsHybridValuesFromTheFile) {
+  auto c = parse_model_config(hybrid_json(), "config.json");
+  EXPECT_EQ(c.layout_string(), "t,m2,m2,t");
+  EXPECT_EQ(c.attention_layers(), 2);
+  EXPECT_EQ(c.mamba_layers(), 2);
+  EXPECT_EQ(c.ssm.d_state, 4);
+  EXPECT_EQ(c.ssm.d_inner, 32);
+  EXPECT_EQ(c.ssm.d_xb, 16);
+  EXPECT_EQ(c.ssm.dt_rank, 4);
+  EXPECT_EQ(c.head_dim, 8);
+}
+
+TEST(ModelConfig, ReadsMistralWithRopeParameters) {
+  auto c = load_model_config(testing::engine_data("mistral-tiny"));
+  EXPECT_EQ(c.model_type, "mistral");
+  EXPECT_EQ(c.num_layers(), 2);
+  EXPECT_EQ(c.mamba_layers(), 0);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 10000.0);
+}
+
+void expect_config_error(const nlohmann::json& j, const std::string& needle) {
+  try {
+    parse_model_config(j, "config.json");
+    FAIL() << "expected an error mentioning " << needle;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::config);
+    EXPECT_NE(e.message().find(needle), std::string::npos) << e.message();
+  }
+}
+
+TEST(ModelConfig, UnsupportedThingsFailWithTheirName) {
+  auto j = hybrid_json();
+  j["hybrid_block_layout"][2] = "m2d";
+  expect_config_error(j, "unsupported layer type 'm2d' at layer 2");
+  j = hybrid_json();
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  expect_config_error(j, "rope_scaling of type 'yarn'");
+  j = hybrid_json();
+  j["model_type"] = "jamba";
+  expect_config_error(j, "unsupported model_type 'jamba'");
+  j = hybrid_json();
+  j["ssm_cfg"].erase("d_state");
+  expect_config_error(j, "'d_state'");
+  j = hybrid_json();
+  j["ssm_cfg"]["activation"] = "identity";
+  expect_config_error(j, "'activation' = 'identity'");
+  j = hybrid_json();
+  j["num_hidden_layers"] = 5;
+  expect_config_error(j, "hybrid_block_layout has 4 entries");
+  j = hybrid_json();
+  j["hidden_act"] = "gelu";
+  expect_config_error(j, "hidden_act");
+}
+
+TEST(ModelConfig, FifteenBPresetsMatchTheSpecArithmetic) {
+  auto t = preset_config("apriel-h1-15b/teacher");
+  EXPECT_EQ(t.params(), 14974182400LL);  // spec 2.1
+  EXPECT_EQ(t.attention_mixer_params(), 52428800);
+  auto h30 = preset_config("apriel-h1-15b/h30");
+  EXPECT_EQ(h30.mamba_layers(), 30);
+  EXPECT_EQ(h30.mamba_mixer_params(), 73641984);  // spec 3.1
+  EXPECT_EQ(h30.kv_bytes_per_token(), 81920);     // spec 5.1
+  EXPECT_EQ(h30.state_bytes_per_sequence(2, 2), 30 * 155648LL);
+  EXPECT_EQ(h30.state_bytes_per_sequence(), 30 * 286720LL);
+  const std::map<std::string, int> counts = {{"h25", 25}, {"h27", 27}, {"h30", 30}, {"h34", 34}, {"h37", 37}, {"h40", 40}};
+  for (const auto& [v, n] : counts) {
+    EXPECT_EQ(preset_config("apriel-h1-15b/" + v).mamba_layers(), n) << v;
+    EXPECT_EQ(preset_config("tiny/" + v).mamba_layers(), n) << v;
+  }
+  // spec 5.2: teacher B=1 at 16K about 105-111 tok/s; H-30 slightly higher at long context.
+  double b1 = h100_decode_bound_tokens_per_s(t, 1, 16384);
+  EXPECT_GT(b1, 95);
+  EXPECT_LT(b1, 115);
+  EXPECT_THROW(preset_config("tiny/h31"), Error);
+}
+
+}  // namespace
+}  // namespace hb::models
