@@ -1,7 +1,12 @@
 // The explicit list of suites: one line per suite, so a reader sees them all in one place.
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
+#include "suites/aime/aime_suite.h"
+#include "suites/gpqa/gpqa_suite.h"
 #include "suites/gsm8k/gsm8k_suite.h"
+#include "suites/math500/math500_suite.h"
+#include "suites/mbpp/mbpp_suite.h"
+#include "suites/mt_bench/mt_bench_suite.h"
 #include "suites/suite.h"
 
 namespace hb::suites {
@@ -13,6 +18,12 @@ struct Entry {
 const std::vector<Entry>& registry() {
   static const std::vector<Entry> entries = {
       {"gsm8k", make_gsm8k_suite},
+      {"math500", make_math500_suite},
+      {"aime24", make_aime24_suite},
+      {"aime25", make_aime25_suite},
+      {"gpqa", make_gpqa_suite},
+      {"mbpp", make_mbpp_suite},
+      {"mt_bench", make_mt_bench_suite},
   };
   return entries;
 }
