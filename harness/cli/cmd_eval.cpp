@@ -144,7 +144,7 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
     auto outcome = runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
     for (const auto& m : outcome.metrics)
       std::printf("%-10s %-8s %-22s %7zu %9s %9s\n", info.name.c_str(), info.variant.c_str(), m.metric.c_str(), m.n,
-                  fmt_value(m.value).c_str(), fmt_value(m.stderr_).c_str());
+                  fmt_value(m.value).c_str(), m.n == 0 ? "n/a" : fmt_value(m.stderr_).c_str());
     std::string kinds;
     for (const auto& [kind, n] : outcome.errors_by_kind) kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(n);
     std::printf("%-10s errors: %lld of %zu samples stored with an error%s\n", info.name.c_str(),
@@ -156,8 +156,7 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
       break;
     }
     if (outcome.aborted) {
-      failed = true;
-      log_error("suite {}: too many failed requests; first error: {}", info.name, outcome.first_error);
+      failed = true;  // the runner has logged why
       break;
     }
   }

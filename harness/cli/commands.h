@@ -11,6 +11,7 @@ void add_eval_command(CLI::App& root, int& exit_code);
 void add_report_command(CLI::App& root, int& exit_code);
 void add_datasets_command(CLI::App& root, int& exit_code);
 void add_merge_command(CLI::App& root, int& exit_code);
+void add_run_command(CLI::App& root, int& exit_code);
 
 // Shared option helpers.
 // --db PATH with the default ./hybench.db

@@ -28,7 +28,14 @@ std::vector<std::string> option_names(const CLI::App* app) {
 // Turns CLI11's "The following arguments were not expected: --limt" into a suggestion per argument.
 std::string explain_extras(const CLI::App* app, const std::vector<std::string>& extras) {
   std::string out;
+  bool after_unknown_option = false;
   for (const auto& arg : extras) {
+    // The value of an unknown option ("--limt 3") is not worth a message of its own.
+    if (after_unknown_option && !hb::starts_with(arg, "-")) {
+      after_unknown_option = false;
+      continue;
+    }
+    after_unknown_option = hb::starts_with(arg, "-") && arg.find('=') == std::string::npos;
     if (!out.empty()) out += "; ";
     if (hb::starts_with(arg, "-")) {
       std::string name = arg.substr(0, arg.find('='));
@@ -69,6 +76,7 @@ int main(int argc, char** argv) {
   hb::cli::add_report_command(app, exit_code);
   hb::cli::add_datasets_command(app, exit_code);
   hb::cli::add_merge_command(app, exit_code);
+  hb::cli::add_run_command(app, exit_code);
 
   // An unknown subcommand gets a suggestion before CLI11 sees it.
   if (argc >= 2 && argv[1][0] != '-') {

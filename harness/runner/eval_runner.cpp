@@ -95,6 +95,8 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
   auto done = store.finished_samples(target.run_id, target.model_id, target.suite_id);
   std::deque<std::unique_ptr<Work>> todo;
   for (size_t i = 0; i < n_items; ++i) {
+    if (options.shard_count > 1 && static_cast<int>(i % static_cast<size_t>(options.shard_count)) != options.shard_index)
+      continue;
     for (int s = 0; s < k; ++s) {
       ++out.total;
       if (done.count({items[i].id, s})) {

@@ -26,6 +26,8 @@ struct EvalOptions {
   double max_error_rate = 0.5;          // abort above this fraction of failed requests...
   int min_requests_before_abort = 20;   // ...once at least this many have completed
   std::vector<std::string> reasoning_markers;
+  int shard_index = 0;                  // run only items with index % shard_count == shard_index
+  int shard_count = 1;
 };
 
 struct EvalOutcome {

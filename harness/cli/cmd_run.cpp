@@ -1,0 +1,117 @@
+// hybench run STUDY.json: every model x suite of a study, resumable, then the report.
+#include <csignal>
+#include <cstdio>
+
+#include "datasets/catalog.h"
+#include "harness/backends/backend_factory.h"
+#include "harness/base/console.h"
+#include "harness/base/error.h"
+#include "harness/base/hash.h"
+#include "harness/cli/commands.h"
+#include "harness/runner/eval_runner.h"
+#include "harness/runner/scoring_resources.h"
+#include "harness/runner/study.h"
+#include "harness/store/store.h"
+#include "suites/suite.h"
+
+namespace hb::cli {
+namespace {
+
+struct RunArgs {
+  std::string study, db = "hybench.db", out, run, shard, data_dir;
+  bool no_report = false;
+};
+
+void on_signal(int) { runner::interrupt_flag().store(true); }
+
+store::ModelRecord model_record(const runner::StudyModel& m, const BackendInfo& info) {
+  store::ModelRecord rec;
+  rec.spec = info.spec.empty() ? m.spec : info.spec;
+  rec.display_name = m.name;
+  rec.details = info.details;
+  std::string layout = m.layout.value_or(info.details.value("layout", std::string()));
+  if (!layout.empty()) {
+    rec.layout = layout;
+    rec.attention_layers = static_cast<int64_t>(std::count(layout.begin(), layout.end(), 'A'));
+    rec.mamba_layers = static_cast<int64_t>(std::count(layout.begin(), layout.end(), 'M'));
+  }
+  if (info.details.contains("params")) rec.params = info.details["params"].get<int64_t>();
+  return rec;
+}
+
+int run_study(const RunArgs& a) {
+  runner::Study study = runner::load_study(a.study);
+  auto [shard_index, shard_count] = a.shard.empty() ? std::pair<int, int>{0, 1} : runner::parse_shard(a.shard);
+  datasets::Catalog catalog(a.data_dir);
+  store::Store store(a.db);
+  std::string run_name = a.run.empty() ? study.name : a.run;
+  auto run = store.open_run(run_name, "study", study.raw);
+  log_info("study '{}': run '{}' ({}) in {}{}", study.name, run_name, run.resumed ? "resumed" : "new", a.db,
+           shard_count > 1 ? fmt::format(", shard {}/{}", shard_index, shard_count) : "");
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  bool failed = false;
+  std::printf("study %s  run %s\n", study.name.c_str(), run_name.c_str());
+  std::printf("%-16s %-10s %-8s %-22s %7s %9s %9s\n", "model", "suite", "variant", "metric", "n", "value", "stderr");
+  for (const auto& m : study.models) {
+    if (runner::interrupt_flag().load()) break;
+    BackendOptions bo;
+    bo.model_name = m.name;
+    bo.max_in_flight = m.concurrency > 0 ? m.concurrency : study.concurrency;
+    auto backend = make_backend(m.spec, bo);
+    int64_t model_id = store.ensure_model(model_record(m, backend->describe()));
+    runner::ScoringResources scoring_resources(study.judge, bo);
+    for (const auto& ss : study.suites) {
+      auto suite = suites::make_suite(ss.suite, {});
+      const auto& info = suite->info();
+      auto items = suite->load(catalog);
+      int64_t suite_id = store.ensure_suite({info.name, info.variant, info.version, suite->prompt_hash()});
+      runner::EvalOptions eo;
+      eo.limit = ss.limit;
+      eo.samples = ss.samples;
+      eo.temperature = ss.temperature;
+      eo.max_tokens = ss.max_tokens;
+      eo.seed = ss.seed;
+      eo.concurrency = bo.max_in_flight;
+      eo.shard_index = shard_index;
+      eo.shard_count = shard_count;
+      auto scoring = scoring_resources.context_for(*suite);
+      auto outcome = runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
+      for (const auto& mv : outcome.metrics)
+        std::printf("%-16s %-10s %-8s %-22s %7zu %9s %9s\n", m.name.c_str(), info.name.c_str(), info.variant.c_str(),
+                    mv.metric.c_str(), mv.n, mv.value != mv.value ? "n/a" : fmt::format("{:.4f}", mv.value).c_str(),
+                    fmt::format("{:.4f}", mv.stderr_).c_str());
+      std::fflush(stdout);
+      if (outcome.interrupted) break;
+      if (outcome.aborted) {
+        failed = true;
+        log_error("model {} suite {}: too many failed requests; first error: {}", m.name, info.name, outcome.first_error);
+      }
+    }
+  }
+  bool interrupted = runner::interrupt_flag().load();
+  store.set_run_status(run.id, interrupted ? "interrupted" : failed ? "failed" : "finished");
+  if (interrupted) {
+    log_warn("interrupted; run the same command again to continue");
+    return kExitRunFailed;
+  }
+  return failed ? kExitRunFailed : kExitOk;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& root, int& exit_code) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* app = root.add_subcommand("run", "Run a whole study (models x suites x throughput), then write the report");
+  app->add_option("study", args->study, "Study file (JSON; see studies/)")->required();
+  add_db_option(*app, args->db);
+  app->add_option("--out", args->out, "Report directory (default: report-<study> beside the database)");
+  app->add_option("--run", args->run, "Run name (default: the study's name); the same name resumes");
+  app->add_option("--shard", args->shard, "Run only slice I of N of the study's items (combine with `hybench merge`)");
+  app->add_option("--data-dir", args->data_dir, "Local mirror of the suite data (also HYBENCH_DATA_DIR)");
+  app->add_flag("--no-report", args->no_report, "Do not write the report at the end");
+  app->callback([args, &exit_code] { exit_code = run_study(*args); });
+}
+
+}  // namespace hb::cli
