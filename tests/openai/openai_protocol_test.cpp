@@ -1,0 +1,197 @@
+// openai_protocol: payloads, chunk parsing, timestamps and token counting, non-streaming responses.
+#include "harness/openai/openai_protocol.h"
+
+#include <gtest/gtest.h>
+
+namespace hb::openai {
+namespace {
+
+using json = nlohmann::json;
+
+GenerationRequest chat_request() {
+  GenerationRequest r;
+  r.id = "q1";
+  r.messages = {{"system", "be brief"}, {"user", "2+2?"}};
+  r.sampling.max_tokens = 32;
+  return r;
+}
+
+TEST(OpenAiProtocol, ChatPayloadHasStreamUsageAndOnlyTheSamplingThatIsOn) {
+  auto r = chat_request();
+  json p = build_payload(r, "my-model", true);
+  EXPECT_STREQ(request_path(r), "/chat/completions");
+  EXPECT_EQ(p["model"], "my-model");
+  EXPECT_EQ(p["stream"], true);
+  EXPECT_EQ(p["stream_options"]["include_usage"], true);
+  EXPECT_EQ(p["max_tokens"], 32);
+  ASSERT_EQ(p["messages"].size(), 2u);
+  EXPECT_EQ(p["messages"][1]["role"], "user");
+  EXPECT_EQ(p["messages"][1]["content"], "2+2?");
+  for (const char* absent : {"top_k", "min_p", "ignore_eos", "min_tokens", "seed", "stop", "prompt", "logprobs"})
+    EXPECT_FALSE(p.contains(absent)) << absent;
+  json ns = build_payload(r, "m", false);
+  EXPECT_EQ(ns["stream"], false);
+  EXPECT_FALSE(ns.contains("stream_options"));
+}
+
+TEST(OpenAiProtocol, SamplingFieldsWhenSet) {
+  auto r = chat_request();
+  r.sampling.temperature = 0.7;
+  r.sampling.top_p = 0.9;
+  r.sampling.top_k = 20;
+  r.sampling.min_p = 0.05;
+  r.sampling.seed = 1234;
+  r.sampling.stop = {"\n\n", "###"};
+  r.sampling.ignore_eos = true;
+  r.sampling.min_tokens = 32;
+  json p = build_payload(r, "m", true);
+  EXPECT_DOUBLE_EQ(p["temperature"].get<double>(), 0.7);
+  EXPECT_DOUBLE_EQ(p["top_p"].get<double>(), 0.9);
+  EXPECT_EQ(p["top_k"], 20);
+  EXPECT_DOUBLE_EQ(p["min_p"].get<double>(), 0.05);
+  EXPECT_EQ(p["seed"], 1234);
+  EXPECT_EQ(p["stop"], json::array({"\n\n", "###"}));
+  EXPECT_EQ(p["ignore_eos"], true);
+  EXPECT_EQ(p["min_tokens"], 32);
+}
+
+TEST(OpenAiProtocol, CompletionsPayloadWhenPromptIsSet) {
+  GenerationRequest r;
+  r.prompt = "Once upon";
+  r.sampling.top_logprobs = 3;
+  json p = build_payload(r, "m", true);
+  EXPECT_STREQ(request_path(r), "/completions");
+  EXPECT_EQ(p["prompt"], "Once upon");
+  EXPECT_FALSE(p.contains("messages"));
+  EXPECT_EQ(p["logprobs"], 3);
+  EXPECT_FALSE(p.contains("top_logprobs"));
+}
+
+TEST(OpenAiProtocol, ParsesRoleContentReasoningFinishAndUsage) {
+  StreamChunk c;
+  std::string why;
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null})", c, why));
+  EXPECT_TRUE(c.has_choice);
+  EXPECT_TRUE(c.role_only);
+  EXPECT_FALSE(c.usage.has_value());
+
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"reasoning_content":"hmm"}}]})", c, why));
+  EXPECT_EQ(c.reasoning, "hmm");
+  EXPECT_EQ(c.content, "");
+  EXPECT_FALSE(c.role_only);
+
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"reasoning":"alt key"}}]})", c, why));
+  EXPECT_EQ(c.reasoning, "alt key");
+
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"content":"Hi"},"finish_reason":"length"}]})", c, why));
+  EXPECT_EQ(c.content, "Hi");
+  EXPECT_EQ(c.finish_reason, "length");
+
+  ASSERT_TRUE(parse_stream_chunk(
+      R"({"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":4}}})",
+      c, why));
+  EXPECT_FALSE(c.has_choice);
+  ASSERT_TRUE(c.usage.has_value());
+  EXPECT_EQ(c.usage->prompt_tokens, 5);
+  EXPECT_EQ(c.usage->completion_tokens, 9);
+  EXPECT_EQ(c.usage->reasoning_tokens, 4);
+
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"index":0,"text":" world","finish_reason":null}]})", c, why));
+  EXPECT_EQ(c.content, " world") << "/completions text";
+}
+
+TEST(OpenAiProtocol, ErrorEventsAndInvalidJson) {
+  StreamChunk c;
+  std::string why;
+  ASSERT_TRUE(parse_stream_chunk(R"({"error":{"message":"KV cache exhausted","code":500}})", c, why));
+  ASSERT_TRUE(c.error_message.has_value());
+  EXPECT_EQ(*c.error_message, "KV cache exhausted");
+
+  EXPECT_FALSE(parse_stream_chunk(R"({"choices":[{"delta":{"content":"x"})", c, why));
+  EXPECT_NE(why.find("invalid JSON"), std::string::npos) << why;
+  EXPECT_NE(why.find(R"({"choices":[{"delta")"), std::string::npos) << "names the offending text: " << why;
+
+  std::string huge = "{\"x\":\"" + std::string(1000, 'a');
+  EXPECT_FALSE(parse_stream_chunk(huge, c, why));
+  EXPECT_LT(why.size(), 300u) << "offending text is clipped to 200 characters";
+  EXPECT_NE(why.find("..."), std::string::npos);
+
+  EXPECT_FALSE(parse_stream_chunk("[1,2]", c, why));
+  EXPECT_NE(why.find("not an object"), std::string::npos);
+}
+
+TEST(OpenAiProtocol, ApplyChunkStampsFirstTokenAnyChannelAndFirstContentApart) {
+  GenerationResult r;
+  StreamState st;
+  StreamChunk c;
+  std::string why;
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"role":"assistant","content":""}}]})", c, why));
+  apply_chunk(c, 100, st, r);
+  EXPECT_EQ(r.first_token_ns, 0) << "the role-only prelude is not a token";
+  EXPECT_TRUE(r.chunks.empty());
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"reasoning_content":"think"}}]})", c, why));
+  apply_chunk(c, 200, st, r);
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"content":"42"}}]})", c, why));
+  apply_chunk(c, 300, st, r);
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{},"finish_reason":"stop"}]})", c, why));
+  apply_chunk(c, 400, st, r);
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}})", c, why));
+  apply_chunk(c, 500, st, r);
+  EXPECT_EQ(r.first_token_ns, 200);
+  EXPECT_EQ(r.first_content_ns, 300);
+  EXPECT_EQ(r.reasoning, "think");
+  EXPECT_EQ(r.content, "42");
+  EXPECT_EQ(r.finish_reason, "stop");
+  EXPECT_EQ(r.usage.prompt_tokens, 3);
+  EXPECT_EQ(r.usage.completion_tokens, 2);
+  ASSERT_EQ(r.chunks.size(), 2u);
+  EXPECT_EQ(r.chunks[0].t_ns, 200);
+  EXPECT_EQ(r.chunks[0].tokens, 1);
+  EXPECT_TRUE(r.chunks[0].reasoning);
+  EXPECT_FALSE(r.chunks[1].reasoning);
+}
+
+TEST(OpenAiProtocol, ContinuousUsageGivesTokensPerChunk) {
+  GenerationResult r;
+  StreamState st;
+  StreamChunk c;
+  std::string why;
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"content":"abc"}}],"usage":{"completion_tokens":3}})", c, why));
+  apply_chunk(c, 10, st, r);
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"content":"de"}}],"usage":{"completion_tokens":5}})", c, why));
+  apply_chunk(c, 20, st, r);
+  ASSERT_EQ(r.chunks.size(), 2u);
+  EXPECT_EQ(r.chunks[0].tokens, 3);
+  EXPECT_EQ(r.chunks[1].tokens, 2);
+}
+
+TEST(OpenAiProtocol, NonStreamingResponse) {
+  GenerationResult r;
+  std::string why;
+  ASSERT_TRUE(parse_response(
+      R"({"choices":[{"message":{"role":"assistant","content":"#### 7","reasoning_content":"5+2"},"finish_reason":"stop"}],"usage":{"prompt_tokens":4,"completion_tokens":6}})",
+      77, r, why))
+      << why;
+  EXPECT_EQ(r.content, "#### 7");
+  EXPECT_EQ(r.reasoning, "5+2");
+  EXPECT_EQ(r.finish_reason, "stop");
+  EXPECT_EQ(r.usage.completion_tokens, 6);
+  ASSERT_EQ(r.chunks.size(), 1u);
+  EXPECT_EQ(r.chunks[0].tokens, 6);
+  EXPECT_EQ(r.first_token_ns, 77);
+  GenerationResult bad;
+  EXPECT_FALSE(parse_response("not json", 1, bad, why));
+  EXPECT_FALSE(parse_response(R"({"choices":[]})", 1, bad, why));
+  EXPECT_NE(why.find("no choices"), std::string::npos);
+}
+
+TEST(OpenAiProtocol, ErrorMessageFromBodies) {
+  EXPECT_EQ(error_message_from_body(R"({"error":{"message":"bad key"}})"), "bad key");
+  EXPECT_EQ(error_message_from_body(R"({"error":"plain"})"), "plain");
+  EXPECT_EQ(error_message_from_body(R"({"detail":"Not Found"})"), "Not Found");
+  EXPECT_EQ(error_message_from_body("<html>\nNope</html>"), "<html> Nope</html>");
+  EXPECT_LE(error_message_from_body(std::string(1000, 'z')).size(), 303u);
+}
+
+}  // namespace
+}  // namespace hb::openai
