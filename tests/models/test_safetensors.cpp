@@ -13,7 +13,7 @@ TEST(Safetensors, ShardedIndexResolvesEveryTensor) {
   EXPECT_EQ(names.size(), 3u + 2 * 9);
   const TensorView* e = store->find("model.embed_tokens.weight");
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(e->shape, (std::vector<int64_t>{96, 32}));
+  EXPECT_EQ(e->shape, (std::vector<int64_t>{320, 32}));
   EXPECT_EQ(e->dtype, WeightDType::f32);
 }
 

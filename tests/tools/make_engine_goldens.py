@@ -13,6 +13,7 @@ Usage: python3 tests/tools/make_engine_goldens.py   (needs torch, transformers, 
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import torch
@@ -25,8 +26,8 @@ TOKENS = [1, 17, 42, 5, 88, 3, 64, 23, 9, 71, 40, 2, 55, 31, 12, 90]
 def mistral():
     from transformers import MistralConfig, MistralForCausalLM
     torch.manual_seed(1234)
-    cfg = MistralConfig(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                        num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=256,
+    cfg = MistralConfig(vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                        num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=1024,
                         rms_norm_eps=1e-5, rope_theta=10000.0, sliding_window=None, tie_word_embeddings=False,
                         bos_token_id=1, eos_token_id=2)
     model = MistralForCausalLM(cfg)
@@ -127,10 +128,10 @@ def hybrid_reference(c, W, tokens, bias_times=2):
 
 def hybrid():
     c = {
-        "architectures": ["AprielHForCausalLM"], "model_type": "apriel_h", "vocab_size": 96, "hidden_size": 32,
+        "architectures": ["AprielHForCausalLM"], "model_type": "apriel_h", "vocab_size": 320, "hidden_size": 32,
         "intermediate_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
         "head_dim": 8, "hidden_act": "silu", "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-        "max_position_embeddings": 256, "sliding_window": None, "tie_word_embeddings": False,
+        "max_position_embeddings": 1024, "sliding_window": None, "tie_word_embeddings": False,
         "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "bfloat16",
         "hybrid_block_layout": ["t", "m2", "m2", "t"],
         "ssm_cfg": {"d_state": 4, "d_xb": 16, "d_inner": 32, "dt_rank": 4, "d_conv": 4, "expand": 1,
@@ -139,7 +140,7 @@ def hybrid():
                     "dt_max": 0.1, "dt_init": "random", "dt_scale": 1.0, "dt_init_floor": 0.0001},
     }
     g = torch.Generator().manual_seed(4321)
-    H, V, I = 32, 96, 64
+    H, V, I = 32, 320, 64
     s = c["ssm_cfg"]
     di, dxb, N, R, K = s["d_inner"], s["d_xb"], s["d_state"], s["dt_rank"], s["d_conv"]
     T = {}
@@ -185,11 +186,30 @@ def hybrid():
     return hybrid_reference(c, W, TOKENS), hybrid_reference(c, W, TOKENS, bias_times=1)
 
 
+def save_tokenizer(d):
+    """A real byte-level BPE tokenizer.json (Tekken pattern) of exactly 320 ids for the tiny checkpoints."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from make_tokenizer_goldens import TEKKEN, corpus
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(TEKKEN), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=320, special_tokens=["<unk>", "<s>", "</s>", "[INST]", "[/INST]"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(corpus(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "datasets")), trainer)
+    assert tok.get_vocab_size() == 320, tok.get_vocab_size()
+    tok.save(os.path.join(d, "tokenizer.json"))
+
+
 def main():
     golden = {"tokens": TOKENS,
               "note": "float64 references; see tests/tools/make_engine_goldens.py"}
     golden["mistral_logits"] = np.round(mistral(), 8).tolist()
     two, one = hybrid()
+    for d in ("mistral-tiny", "hybrid-tiny"):
+        save_tokenizer(os.path.join(OUT, d))
     golden["hybrid_logits"] = np.round(two, 8).tolist()
     golden["hybrid_single_bias_logits"] = np.round(one, 8).tolist()
     with open(os.path.join(OUT, "golden_logits.json"), "w") as f:
