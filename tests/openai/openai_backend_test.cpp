@@ -538,6 +538,15 @@ TEST(OpenAiBackend, ReplicasShareTheLoadByLeastOutstanding) {
   EXPECT_EQ(eps[0]["requests"].get<int64_t>() + eps[1]["requests"].get<int64_t>(), 40);
 }
 
+TEST(OpenAiBackend, LongPromptOfSeveralMegabytes) {
+  LoopbackServer server;
+  auto b = make_openai_backend(fast_options(server.base_url()));
+  std::string prompt(3 << 20, 'a');
+  auto r = run_one(*b, ask(prompt));
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(server.requests().at(0).last_user_content().size(), prompt.size());
+}
+
 TEST(OpenAiBackend, BadOptionsAreUsageErrors) {
   OpenAiOptions o;
   EXPECT_THROW(make_openai_backend(o), hb::Error);
