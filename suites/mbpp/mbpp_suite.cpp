@@ -229,9 +229,10 @@ ExtractedCode mbpp_extract_code(std::string_view text, std::string_view entry) {
 }
 
 std::string mbpp_program(const std::string& setup, const std::string& code, const std::vector<std::string>& tests) {
-  std::string p;
-  if (!trim(setup).empty()) p += crlf_to_lf(setup) + "\n";
-  p += crlf_to_lf(code) + "\n\n";
+  // The original MBPP evaluation runs the code, then test_setup_code (which may use the code's classes, as
+  // task 367 does with Node), then the asserts.
+  std::string p = crlf_to_lf(code) + "\n\n";
+  if (!trim(setup).empty()) p += crlf_to_lf(setup) + "\n\n";
   for (const auto& t : tests) p += t + "\n";
   return p;
 }
