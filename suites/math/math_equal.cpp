@@ -169,7 +169,14 @@ class Comparer {
 
   MathVerdict compare_scalar(const AnswerValue& g, const AnswerValue& p) {
     if (!g.expr || !p.expr) {
-      std::string cg = compact_text(g.text), cp = compact_text(p.text);
+      // Unparseable math: only the same characters (spaces aside) count as equal.
+      auto no_space = [](const std::string& s) {
+        std::string o;
+        for (char c : s)
+          if (c != ' ') o += c;
+        return o;
+      };
+      std::string cg = no_space(g.text), cp = no_space(p.text);
       if (cg == cp) return yes("same text (not parseable as math)");
       return no(std::string("could not parse ") + (!p.expr ? "answer" : "gold") + ": " +
                 (!p.expr ? p.parse_error : g.parse_error));

@@ -1,0 +1,131 @@
+// MATH500 through the Suite interface: gold solutions as completions, both prompt variants, reasoning
+// traces, truncation, and hostile completions (non-UTF-8, 1 MB, deeply nested or unbalanced LaTeX).
+#include "suites/math500/math500_suite.h"
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+#include "datasets/catalog.h"
+#include "harness/base/strings.h"
+#include "suites/math/math_equal.h"
+
+namespace hb::suites {
+namespace {
+
+Completion answer(const std::string& text, const std::string& finish = "stop") {
+  Completion c;
+  c.turns = {text};
+  c.reasoning = {""};
+  c.finish_reasons = {finish};
+  return c;
+}
+
+class Math500 : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    datasets::Catalog catalog(HB_TEST_DATASETS_DIR, false);
+    suite = make_math500_suite({});
+    items = suite->load(catalog);
+  }
+  std::unique_ptr<Suite> suite;
+  std::vector<Item> items;
+  ScoringContext ctx;
+};
+
+TEST_F(Math500, GoldSolutionsScoreHundredPercent) {
+  ASSERT_EQ(items.size(), 500u);
+  int ok = 0;
+  for (const auto& item : items) {
+    Grade g = suite->grade(item, answer(item.fields.at("solution").get<std::string>()), ctx);
+    ok += g.scores.at("accuracy") == 1.0;
+    if (g.scores.at("accuracy") != 1.0) ADD_FAILURE() << item.id << ": " << g.reason;
+    EXPECT_FALSE(g.reason.empty());
+  }
+  EXPECT_EQ(ok, 500);
+}
+
+TEST_F(Math500, GoldAnswersInEveryExtractionFormat) {
+  for (size_t i = 0; i < items.size(); i += 7) {
+    std::string a = items[i].fields.at("answer").get<std::string>();
+    for (const std::string& text : {"Thus the answer is $\\boxed{" + a + "}$.",
+                                    "Final Answer: The final answer is $" + a + "$. I hope it is correct.",
+                                    "<think>maybe 12345</think>\nSo we get \\boxed{" + a + "}",
+                                    "[BEGIN FINAL RESPONSE]\\boxed{" + a + "}[END FINAL RESPONSE]"}) {
+      Grade g = suite->grade(items[i], answer(text), ctx);
+      EXPECT_EQ(g.scores.at("accuracy"), 1.0) << items[i].id << " '" << text << "': " << g.reason;
+    }
+  }
+}
+
+TEST_F(Math500, ReasoningTraceIsNotSearched) {
+  const Item& item = items[0];
+  std::string a = item.fields.at("answer").get<std::string>();
+  // The right answer only inside an unterminated trace: truncated, and wrong.
+  Grade g = suite->grade(item, answer("<think>the answer is \\boxed{" + a + "} probably", "length"), ctx);
+  EXPECT_EQ(g.scores.at("accuracy"), 0.0);
+  EXPECT_TRUE(g.truncated);
+  EXPECT_NE(g.reason.find("truncated"), std::string::npos);
+  Grade g2 = suite->grade(item, answer("\\boxed{" + a + "} and more text", "length"), ctx);
+  EXPECT_TRUE(g2.truncated);
+}
+
+TEST_F(Math500, MinervaVariantIsAFourShotCompletion) {
+  datasets::Catalog catalog(HB_TEST_DATASETS_DIR, false);
+  auto minerva = make_math500_suite({"minerva4", {}});
+  auto its = minerva->load(catalog);
+  PromptPlan p = minerva->prompt(its[0]);
+  ASSERT_TRUE(p.raw_prompt.has_value());
+  size_t n = 0;
+  for (size_t pos = 0; (pos = p.raw_prompt->find("Problem:\n", pos)) != std::string::npos; ++pos) ++n;
+  EXPECT_EQ(n, 5u);
+  EXPECT_TRUE(ends_with(*p.raw_prompt, "Solution:"));
+  EXPECT_EQ(p.stop, std::vector<std::string>{"Problem:"});
+  EXPECT_NE(minerva->prompt_hash(), suite->prompt_hash());
+}
+
+TEST_F(Math500, HostileCompletionsAreWrongWithAReasonAndFast) {
+  const Item& item = items[0];
+  std::string nested;
+  for (int i = 0; i < 5000; ++i) nested += "\\frac{";
+  std::string parens(200000, '(');
+  std::vector<std::string> hostile = {
+      std::string("\xff\xfe\\boxed{\xc3\x28}"),
+      std::string(1 << 20, '9'),
+      "\\boxed{" + std::string(1 << 20, '1') + "}",
+      "\\boxed{" + nested + "1",
+      "\\boxed{" + nested + "1" + std::string(5000, '}') + "}",
+      "\\boxed{" + parens + "}",
+      "\\boxed{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{\\sqrt{2}}}}}}}}}}}}}",
+      "\\boxed{2^{2^{2^{2^{2^{2^{2^{2}}}}}}}}",
+      "\\boxed{10^{10^{10}}}",
+      "\\boxed{}",
+      "}}}}{{{{\\boxed",
+      std::string(1 << 20, '{'),
+  };
+  for (const auto& text : hostile) {
+    auto t0 = std::chrono::steady_clock::now();
+    Grade g = suite->grade(item, answer(text), ctx);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(g.scores.at("accuracy"), 0.0) << g.reason;
+    EXPECT_FALSE(g.reason.empty());
+    EXPECT_LT(ms, 500) << "took " << ms << " ms on input of " << text.size() << " bytes";
+  }
+}
+
+TEST(MathEqual, DeeplyNestedInputsDoNotOverflowTheStack) {
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "(";
+  deep += "1";
+  for (int i = 0; i < 100000; ++i) deep += ")";
+  auto v = math::math_equal("1", deep.substr(0, 3990));
+  EXPECT_FALSE(v.equal);
+  EXPECT_FALSE(v.reason.empty());
+  std::string braces;
+  for (int i = 0; i < 1000; ++i) braces += "{";
+  auto w = math::math_equal("1", braces + "1");
+  EXPECT_FALSE(w.equal);
+}
+
+}  // namespace
+}  // namespace hb::suites
