@@ -5,11 +5,16 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include "harness/base/console.h"
 #include "harness/base/error.h"
 #include "harness/base/files.h"
+#include "reports/gate.h"
+#include "reports/html_page.h"
+#include "reports/pareto.h"
+#include "reports/study_data.h"
 #include "reports/summary.h"
 
 namespace hb::reports {
@@ -42,6 +47,18 @@ std::vector<std::string> write_report(const ResultsDb& db, const ReportOptions& 
   };
   put("summary.md", render_summary_md(runs, rows));
   put("summary.json", render_summary_json(rows));
+  StudyData study = collect_study(db, runs, options.baseline);
+  auto panels = compute_pareto(study);
+  put("pareto.svg", render_pareto_svg(panels));
+  // The recommendation uses the default gate: non-inferior on every suite of the baseline within 2 points or
+  // the baseline's own 95% CI half-width when larger, ranked by peak throughput at the first shape.
+  GatePolicy policy;
+  policy.auto_margin = true;
+  if (!study.shapes.empty()) policy.shape = study.shapes.front();
+  std::optional<GateDecision> decision;
+  const ModelData* base = study.model(study.baseline);
+  if (base && !base->scores.empty() && study.models.size() > 1) decision = run_gate(study, {}, policy);
+  put("index.html", render_index_html(study, panels, decision ? &*decision : nullptr, &policy));
   return written;
 }
 

@@ -144,7 +144,9 @@ void build_study_fixture(const std::string& path) {
   std::vector<Spec> specs = {{{"teacher", 50, 0}, 0.80, 0.50, 1.0},
                              {{"H-25", 25, 25}, 0.79, 0.48, 1.5},
                              {{"H-30", 20, 30}, 0.78, 0.45, 1.8},
-                             {{"H-40", 10, 40}, 0.70, 0.30, 2.4}};
+                             {{"H-40", 10, 40}, 0.70, 0.30, 2.4},
+                             // Same ratio as H-30 with a worse layout: slower and clearly worse, so dominated.
+                             {{"H-30b", 20, 30}, 0.72, 0.32, 1.6}};
   for (const auto& s : specs) {
     int64_t id = b.model(s.m);
     b.quality(run, id, {"gsm8k", "chat0", 500, 1, {"accuracy/flexible", "accuracy/strict"}, s.gsm8k, 11});

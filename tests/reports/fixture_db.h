@@ -53,8 +53,8 @@ class FixtureBuilder {
 };
 
 // The study fixture used by the golden tests: run "study" with teacher (50 attention), H-25, H-30, H-40
-// (25/30/40 of 50 layers Mamba) on gsm8k/chat0 (500 items, single sample) and aime (30 items x 8 samples),
-// and perf points at 1024:256 and 8192:1024 with planted speedups 1, 1.5, 1.8, 2.4 (x2 more at the long shape).
+// (25/30/40 of 50 layers Mamba) and H-30b (30/50, dominated) on gsm8k/chat0 (500 items, single sample) and aime (30 items x 8 samples),
+// and perf points at 1024:256 and 8192:1024 with planted speedups 1, 1.5, 1.8, 2.4, 1.6 (x3 more at the long shape).
 void build_study_fixture(const std::string& path);
 
 }  // namespace hb::reports::testing

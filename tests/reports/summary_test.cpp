@@ -34,8 +34,8 @@ class SummaryTest : public ::testing::Test {
 TEST_F(SummaryTest, RowsAreOrderedAndComplete) {
   ResultsDb db(db_path_);
   auto rows = db.metric_rows(db.runs());
-  // 4 models x (gsm8k: 2 metrics + aime: 1 metric)
-  ASSERT_EQ(rows.size(), 12u);
+  // 5 models x (gsm8k: 2 metrics + aime: 1 metric)
+  ASSERT_EQ(rows.size(), 15u);
   EXPECT_EQ(rows[0].model, "H-25");
   EXPECT_EQ(rows[0].suite, "aime");
   EXPECT_EQ(rows[1].suite, "gsm8k");
@@ -56,7 +56,7 @@ TEST_F(SummaryTest, GoldenSummaryFiles) {
   expect_golden("summary.json", read_file(dir_ + "/out/summary.json"));
   auto j = nlohmann::json::parse(read_file(dir_ + "/out/summary.json"));
   EXPECT_EQ(j["schema_version"], 1);
-  EXPECT_EQ(j["rows"].size(), 12u);
+  EXPECT_EQ(j["rows"].size(), 15u);
   for (const char* key : {"run", "model", "suite", "metric", "n", "value", "stderr"}) EXPECT_TRUE(j["rows"][0].contains(key));
 }
 

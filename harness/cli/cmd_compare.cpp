@@ -1,0 +1,54 @@
+// hybench compare: nightly regression verdict between two runs.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "harness/base/error.h"
+#include "harness/cli/commands.h"
+#include "reports/compare.h"
+#include "reports/results_db.h"
+#include "reports/study_data.h"
+
+namespace hb::cli {
+
+void add_compare_command(CLI::App& root, int& exit_code) {
+  auto* cmd = root.add_subcommand(
+      "compare",
+      "Regression verdict between two runs: quality deltas per model and suite with paired tests and Holm "
+      "correction; throughput and latency per workload point (median ratio, noise band from repeats, "
+      "Mann-Whitney). Exit 1 on a regression.");
+  struct Opts {
+    std::string db = "hybench.db";
+    std::string base, head;
+    bool json = false;
+    reports::CompareOptions options;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--db", o->db, "results database (an existing file)")->capture_default_str();
+  cmd->add_option("--base", o->base, "the reference run")->required();
+  cmd->add_option("--head", o->head, "the run to judge")->required();
+  cmd->add_flag("--json", o->json, "print the verdict as JSON on stdout instead of text");
+  cmd->add_option("--alpha", o->options.alpha, "significance level")->capture_default_str()->check(CLI::Range(1e-6, 0.5));
+  cmd->add_option("--min-delta", o->options.min_delta, "quality drops up to this (absolute) are never regressions")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--min-band", o->options.min_band, "smallest relative noise band for throughput and latency")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->callback([o, &exit_code] {
+    reports::ResultsDb db(o->db);
+    const auto& base = db.run(o->base);
+    const auto& head = db.run(o->head);
+    if (base.id == head.id)
+      throw Error(ErrorCode::usage, "--base and --head are the same run '" + o->base + "'; pass two different runs");
+    auto b = reports::collect_study(db, {base}, "");
+    auto h = reports::collect_study(db, {head}, "");
+    auto r = reports::compare_runs(b, h, o->options);
+    std::string out = o->json ? reports::render_compare_json(r) : reports::render_compare_text(r, o->options);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    exit_code = r.regression ? kExitVerdictFailed : kExitOk;
+  });
+}
+
+}  // namespace hb::cli

@@ -1,0 +1,23 @@
+#pragma once
+// index.html: one self-contained page (inline CSS and SVG, no scripts, no network) that a person reads in
+// one look: the recommendation, the Pareto frontier, scores with 95% intervals, throughput curves, latency
+// percentiles, and the provenance block (git sha, config hashes, suite versions and prompt hashes,
+// environment, warnings).
+#include <string>
+#include <vector>
+
+#include "reports/gate.h"
+#include "reports/pareto.h"
+#include "reports/study_data.h"
+
+namespace hb::reports {
+
+// Throughput curves of one shape: tokens/s per user (y) against total output tokens/s (x), one line per model
+// across its load levels.
+std::string render_throughput_chart(const StudyData& study, const std::string& shape, double left, double top);
+
+// `decision` is the default gate run for the recommendation (may hold no choice).
+std::string render_index_html(const StudyData& study, const std::vector<ParetoPanel>& panels,
+                              const GateDecision* decision, const GatePolicy* policy);
+
+}  // namespace hb::reports

@@ -1,0 +1,201 @@
+// Gate and compare on fixture databases with planted differences.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "harness/base/error.h"
+#include "harness/base/files.h"
+#include "reports/compare.h"
+#include "reports/gate.h"
+#include "reports/history.h"
+#include "reports/results_db.h"
+#include "reports/study_data.h"
+#include "tests/reports/fixture_db.h"
+#include "tests/reports/golden.h"
+
+namespace hb::reports {
+namespace {
+using testing::build_study_fixture;
+using testing::FixtureBuilder;
+using testing::PerfPlan;
+using testing::QualityPlan;
+using testing::temp_dir;
+
+class GateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = temp_dir("gate");
+    db_path_ = dir_ + "/study.db";
+    build_study_fixture(db_path_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_, db_path_;
+};
+
+GatePolicy policy_from(const std::string& text) { return parse_gate_policy(nlohmann::json::parse(text), "test"); }
+
+TEST_F(GateTest, PicksTheFastestRatioTheNumbersJustify) {
+  ResultsDb db(db_path_);
+  auto study = collect_study(db, db.runs(), "teacher");
+  // gsm8k within 4 points, aime within 10: H-25 and H-30 pass, H-30b and H-40 lose too much.
+  auto policy = policy_from(R"({"suites": {"gsm8k": {"margin": 0.04}, "aime": {"margin": 0.10}},
+                                "throughput": {"shape": "1024:256", "load": 32, "min_ratio": 1.2}})");
+  auto d = run_gate(study, {}, policy);
+  ASSERT_TRUE(d.chosen);
+  EXPECT_EQ(*d.chosen, "H-30");
+  ASSERT_EQ(d.candidates.size(), 4u);
+  for (const auto& c : d.candidates) {
+    bool expect_pass = c.model == "H-25" || c.model == "H-30";
+    EXPECT_EQ(c.passed, expect_pass) << c.model;
+    EXPECT_FALSE(c.reasons.empty());
+    ASSERT_TRUE(c.throughput_ratio);
+  }
+  auto j = nlohmann::json::parse(render_gate_json(d));
+  EXPECT_EQ(j["chosen"], "H-30");
+  EXPECT_EQ(j["candidates"].size(), 4u);
+  EXPECT_TRUE(j["candidates"][0].contains("reasons"));
+  std::string text = render_gate_text(d, policy);
+  EXPECT_NE(text.find("chosen: H-30"), std::string::npos) << text;
+  EXPECT_NE(text.find("1.80x"), std::string::npos) << text;
+}
+
+TEST_F(GateTest, TighterMarginsPickTheSaferRatio) {
+  ResultsDb db(db_path_);
+  auto study = collect_study(db, db.runs(), "teacher");
+  auto policy = policy_from(R"({"suites": {"gsm8k": 0.02, "aime": 0.05},
+                                "throughput": {"shape": "1024:256", "min_ratio": 1.2}})");
+  auto d = run_gate(study, {}, policy);
+  ASSERT_TRUE(d.chosen);
+  EXPECT_EQ(*d.chosen, "H-25");
+}
+
+TEST_F(GateTest, ThroughputFloorCanRejectEveryone) {
+  ResultsDb db(db_path_);
+  auto study = collect_study(db, db.runs(), "teacher");
+  auto policy = policy_from(R"({"default_margin": 0.5, "throughput": {"shape": "1024:256", "min_ratio": 3.0}})");
+  auto d = run_gate(study, {"H-40", "H-25"}, policy);
+  EXPECT_FALSE(d.chosen);
+  EXPECT_EQ(nlohmann::json::parse(render_gate_json(d))["chosen"], nullptr);
+}
+
+TEST_F(GateTest, PolicyAndNameErrorsAreClear) {
+  EXPECT_THROW(policy_from(R"({"margn": 0.1})"), Error);
+  try {
+    policy_from(R"({"default_margn": 0.1})");
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("did you mean 'default_margin'"), std::string::npos) << e.message();
+  }
+  EXPECT_THROW(policy_from(R"({"alpha": 2})"), Error);
+  ResultsDb db(db_path_);
+  try {
+    collect_study(db, db.runs(), "teachr");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("did you mean 'teacher'"), std::string::npos) << e.message();
+  }
+  auto study = collect_study(db, db.runs(), "teacher");
+  EXPECT_THROW(run_gate(study, {"H-31"}, GatePolicy{}), Error);
+}
+
+// Two nightly runs of the same model: base accuracy 0.80 on 500 items; head as planted.
+struct Nightly {
+  std::string dir, path;
+  Nightly(double head_accuracy, double head_speed, uint64_t head_noise_seed) {
+    dir = temp_dir("nightly");
+    path = dir + "/nightly.db";
+    FixtureBuilder b(path);
+    int64_t model = b.model({"H-30", 20, 30});
+    int64_t n1 = b.run("nightly-1");
+    b.quality(n1, model, {"gsm8k", "chat0", 500, 1, {"accuracy/flexible"}, 0.80, 11});
+    b.quality(n1, model, {"aime", "", 30, 8, {"accuracy"}, 0.45, 23});
+    PerfPlan p;
+    p.repeats = 5;
+    p.noise = 0.02;
+    b.perf(n1, model, p);
+    b.finish(n1);
+    int64_t n2 = b.run("nightly-2");
+    b.quality(n2, model, {"gsm8k", "chat0", 500, 1, {"accuracy/flexible"}, head_accuracy, 11});
+    b.quality(n2, model, {"aime", "", 30, 8, {"accuracy"}, 0.45, 23});
+    PerfPlan h = p;
+    h.speedup = head_speed;
+    h.seed = head_noise_seed;
+    b.perf(n2, model, h);
+    b.finish(n2);
+  }
+  ~Nightly() { std::filesystem::remove_all(dir); }
+  CompareResult compare() const {
+    ResultsDb db(path);
+    return compare_runs(collect_study(db, {db.run("nightly-1")}, ""), collect_study(db, {db.run("nightly-2")}, ""),
+                        CompareOptions{});
+  }
+};
+
+TEST(Compare, FlagsAPlantedFivePointRegression) {
+  Nightly n(0.75, 1.0, 99);
+  auto r = n.compare();
+  EXPECT_TRUE(r.regression);
+  ASSERT_EQ(r.quality.size(), 2u);
+  const QualityDelta* gsm = nullptr;
+  for (const auto& q : r.quality)
+    if (q.suite == "gsm8k/chat0") gsm = &q;
+  ASSERT_TRUE(gsm);
+  EXPECT_NEAR(gsm->delta, -0.05, 0.01);
+  EXPECT_TRUE(gsm->regression);
+  EXPECT_LT(gsm->p_holm, 0.001);
+  for (const auto& p : r.perf) EXPECT_FALSE(p.regression) << p.metric;
+  auto j = nlohmann::json::parse(render_compare_json(r));
+  EXPECT_EQ(j["regression"], true);
+  EXPECT_FALSE(j["reasons"].empty());
+}
+
+TEST(Compare, IgnoresAOnePointChangeAndNoiseInsideTheBand) {
+  Nightly n(0.79, 1.0, 99);  // 1 point lower, throughput re-measured with other noise
+  auto r = n.compare();
+  EXPECT_FALSE(r.regression) << render_compare_text(r, CompareOptions{});
+  EXPECT_FALSE(r.perf.empty());
+  for (const auto& p : r.perf) {
+    EXPECT_FALSE(p.regression) << p.metric;
+    EXPECT_GT(p.ratio, 0.95);
+  }
+  EXPECT_EQ(nlohmann::json::parse(render_compare_json(r))["regression"], false);
+}
+
+TEST(Compare, FlagsAThroughputDropOutsideTheBand) {
+  Nightly n(0.80, 0.85, 99);
+  auto r = n.compare();
+  EXPECT_TRUE(r.regression);
+  bool tok = false;
+  for (const auto& p : r.perf)
+    if (p.metric == "output_tok_per_s" && p.regression) tok = true;
+  EXPECT_TRUE(tok) << render_compare_text(r, CompareOptions{});
+  for (const auto& q : r.quality) EXPECT_FALSE(q.regression);
+}
+
+TEST(History, TrendOverRuns) {
+  Nightly n(0.75, 0.85, 99);
+  ResultsDb db(n.path);
+  auto points = metric_history(db, "H-30", "accuracy/flexible");
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].run, "nightly-1");
+  EXPECT_GT(points[0].value, points[1].value);
+  auto table = render_history_table(points, "H-30", "accuracy/flexible");
+  EXPECT_NE(table.find("nightly-2"), std::string::npos);
+  auto svg = render_history_svg(points, "H-30", "accuracy/flexible");
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  auto perf = metric_history(db, "H-30", "output_tok_per_s");
+  EXPECT_EQ(perf.size(), 6u);  // 2 runs x 3 load levels
+  auto ttft = metric_history(db, "H-30", "ttft_ms.p50");
+  EXPECT_EQ(ttft.size(), 6u);
+  try {
+    metric_history(db, "H-30", "accuracy/flexibl");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("did you mean 'accuracy/flexible'"), std::string::npos) << e.message();
+  }
+  EXPECT_THROW(metric_history(db, "H-3O", "accuracy"), Error);
+}
+
+}  // namespace
+}  // namespace hb::reports
