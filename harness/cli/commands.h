@@ -15,6 +15,9 @@ void add_report_command(CLI::App& root, int& exit_code);
 void add_datasets_command(CLI::App& root, int& exit_code);
 void add_merge_command(CLI::App& root, int& exit_code);
 void add_run_command(CLI::App& root, int& exit_code);
+void add_gate_command(CLI::App& root, int& exit_code);
+void add_compare_command(CLI::App& root, int& exit_code);
+void add_history_command(CLI::App& root, int& exit_code);
 
 // Shared option helpers.
 // --db PATH with the default ./hybench.db
