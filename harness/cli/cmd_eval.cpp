@@ -18,7 +18,7 @@ namespace hb::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model, model_name, suites = "", variant, db = "hybench.db", run, data_dir, judge;
+  std::string model, model_name, suites = "", variant, db = "hybench.db", run, data_dir, judge, judge_name;
   int limit = 0;  // 0 = not given
   int samples = 1;
   double temperature = -1;
@@ -61,13 +61,13 @@ void validate(const EvalArgs& a, const CLI::App& app) {
 nlohmann::json run_config(const EvalArgs& a, const CLI::App& app, const std::vector<std::string>& suites,
                           const std::string& model_name) {
   nlohmann::json c{{"command", "eval"}, {"model", a.model}, {"model_name", model_name}, {"suites", suites},
-                   {"samples", a.samples}};
+                   {"samples", app.count("--samples") ? a.samples : 0}};
   if (!a.variant.empty()) c["variant"] = a.variant;
   if (app.count("--temperature")) c["temperature"] = a.temperature;
   if (app.count("--max-tokens")) c["max_tokens"] = a.max_tokens;
   if (app.count("--seed")) c["seed"] = a.seed;
   if (!a.reasoning_markers.empty()) c["reasoning_markers"] = a.reasoning_markers;
-  if (!a.judge.empty()) c["judge"] = a.judge;
+  if (!a.judge.empty()) c["judge"] = a.judge + (a.judge_name.empty() ? "" : " " + a.judge_name);
   return c;
 }
 
@@ -101,7 +101,12 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
   auto backend = make_backend(a.model, bo);
   BackendInfo binfo = backend->describe();
 
-  std::string run_name = a.run.empty() ? "eval-" + model_name + "-" + utc_now_compact() : a.run;
+  std::string run_name = a.run;
+  if (run_name.empty()) {
+    std::string base = "eval-" + model_name + "-" + utc_now_compact();
+    run_name = base;
+    for (int i = 2; store.run_exists(run_name); ++i) run_name = base + "-" + std::to_string(i);
+  }
   auto run = store.open_run(run_name, "eval", run_config(a, app, suite_specs, model_name));
   log_info("run '{}' ({}) in {}", run_name, run.resumed ? "resumed" : "new", a.db);
   if (a.run.empty()) log_info("to resume this run after an interruption, add --run {}", run_name);
@@ -118,7 +123,6 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
 
   runner::EvalOptions eo;
   if (app.count("--limit")) eo.limit = a.limit;
-  eo.samples = a.samples;
   if (app.count("--temperature")) eo.temperature = a.temperature;
   if (app.count("--max-tokens")) eo.max_tokens = a.max_tokens;
   if (app.count("--seed")) eo.seed = static_cast<uint64_t>(a.seed);
@@ -128,7 +132,9 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  runner::ScoringResources scoring_resources(a.judge, bo);
+  BackendOptions judge_options = bo;
+  judge_options.model_name = a.judge_name;
+  runner::ScoringResources scoring_resources(a.judge, judge_options);
 
   bool failed = false, interrupted = false;
   std::printf("run %s  model %s\n", run_name.c_str(), model_name.c_str());
@@ -136,8 +142,9 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
   std::fflush(stdout);
   for (auto& suite : suite_list) {
     const auto& info = suite->info();
-    if (a.samples > 1 && (!eo.temperature || *eo.temperature == 0) && info.default_sampling.temperature == 0)
-      log_warn("{} samples per item at temperature 0 are likely identical; pass --temperature", a.samples);
+    eo.samples = app.count("--samples") ? a.samples : info.default_samples;
+    if (eo.samples > 1 && (!eo.temperature || *eo.temperature == 0) && info.default_sampling.temperature == 0)
+      log_warn("{} samples per item at temperature 0 are likely identical; pass --temperature", eo.samples);
     auto items = suite->load(catalog);
     int64_t suite_id = store.ensure_suite({info.name, info.variant, info.version, suite->prompt_hash()});
     auto scoring = scoring_resources.context_for(*suite);
@@ -187,7 +194,7 @@ void add_eval_command(CLI::App& root, int& exit_code) {
       ->required();
   app->add_option("--variant", args->variant, "Prompt variant for every suite (default: each suite's own)");
   app->add_option("--limit", args->limit, "Only the first N items of each suite");
-  app->add_option("--samples", args->samples, "Samples per item (K)")->capture_default_str();
+  app->add_option("--samples", args->samples, "Samples per item (K; default: the suite's, e.g. 16 for AIME)");
   app->add_option("--temperature", args->temperature, "Sampling temperature (default: the suite's)");
   app->add_option("--max-tokens", args->max_tokens, "Completion token limit (default: the suite's)");
   app->add_option("--concurrency", args->concurrency, "Requests in flight")->capture_default_str();
@@ -196,6 +203,7 @@ void add_eval_command(CLI::App& root, int& exit_code) {
   app->add_option("--run", args->run, "Run name; the same name resumes an interrupted run (default: a new name)");
   app->add_option("--data-dir", args->data_dir, "Local mirror of the suite data (also HYBENCH_DATA_DIR)");
   app->add_option("--judge", args->judge, "Judge backend for MT-Bench (same forms as --model)");
+  app->add_option("--judge-name", args->judge_name, "Model name of the judge (sent as \"model\")");
   app->add_option("--max-error-rate", args->max_error_rate, "Abort when more than this fraction of requests fail")
       ->capture_default_str();
   app->add_option("--api-key-env", args->api_key_env, "Environment variable holding the API key")->capture_default_str();

@@ -61,7 +61,9 @@ int run_study(const RunArgs& a) {
     bo.max_in_flight = m.concurrency > 0 ? m.concurrency : study.concurrency;
     auto backend = make_backend(m.spec, bo);
     int64_t model_id = store.ensure_model(model_record(m, backend->describe()));
-    runner::ScoringResources scoring_resources(study.judge, bo);
+    BackendOptions judge_options = bo;
+    judge_options.model_name = study.judge_name;
+    runner::ScoringResources scoring_resources(study.judge, judge_options);
     for (const auto& ss : study.suites) {
       auto suite = suites::make_suite(ss.suite, {});
       const auto& info = suite->info();
@@ -69,7 +71,7 @@ int run_study(const RunArgs& a) {
       int64_t suite_id = store.ensure_suite({info.name, info.variant, info.version, suite->prompt_hash()});
       runner::EvalOptions eo;
       eo.limit = ss.limit;
-      eo.samples = ss.samples;
+      eo.samples = ss.samples > 0 ? ss.samples : info.default_samples;
       eo.temperature = ss.temperature;
       eo.max_tokens = ss.max_tokens;
       eo.seed = ss.seed;

@@ -70,13 +70,14 @@ std::pair<int, int> parse_shard(const std::string& text) {
 Study parse_study(const nlohmann::json& j, const std::string& source) {
   Reader r(source);
   r.check_keys(j, "", {"schema_version", "name", "description", "baseline", "models", "suites", "throughput", "gate",
-                       "judge", "concurrency"});
+                       "judge", "judge_name", "concurrency"});
   Study s;
   s.raw = j;
   if (j.value("schema_version", 1) != 1) r.fail("/schema_version", "unsupported version " + j["schema_version"].dump() + "; this hybench reads 1");
   s.name = r.str(j, "name", "", true);
   if (j.contains("description")) s.description = r.str(j, "description", "", false);
   s.judge = r.str(j, "judge", "", false);
+  s.judge_name = r.str(j, "judge_name", "", false);
   s.concurrency = r.integer(j, "concurrency", "", 16, 1, 10000);
   if (!j.contains("models") || !j["models"].is_array() || j["models"].empty()) r.fail("/models", "must be a non-empty array");
   std::set<std::string> names;
@@ -112,7 +113,7 @@ Study parse_study(const nlohmann::json& j, const std::string& source) {
       StudySuite ss;
       ss.suite = r.str(e, "suite", path, true);
       ss.limit = r.integer(e, "limit", path, -1, 1, 1000000);
-      ss.samples = r.integer(e, "samples", path, 1, 1, 10000);
+      ss.samples = r.integer(e, "samples", path, 0, 1, 10000);
       if (e.contains("temperature")) ss.temperature = r.number(e["temperature"], path + "/temperature", 0, 10);
       if (e.contains("max_tokens")) ss.max_tokens = r.integer(e, "max_tokens", path, 0, 1, 10000000);
       if (e.contains("seed")) ss.seed = static_cast<uint64_t>(r.integer(e, "seed", path, 0, 0, 2147483647));

@@ -22,7 +22,7 @@ struct StudyModel {
 struct StudySuite {
   std::string suite;         // NAME or NAME:VARIANT
   int limit = -1;
-  int samples = 1;
+  int samples = 0;                  // 0: the suite's default
   std::optional<double> temperature;
   std::optional<int> max_tokens;
   std::optional<uint64_t> seed;
@@ -46,6 +46,7 @@ struct Study {
   std::vector<StudyWorkload> throughput;
   nlohmann::json gate;              // policy for the gate step (null: no gate)
   std::string judge;                // judge spec for MT-Bench
+  std::string judge_name;           // the judge's model name
   int concurrency = 16;
   nlohmann::json raw;               // the file as parsed (stored as the run's config)
 };

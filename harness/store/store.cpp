@@ -181,6 +181,12 @@ RunRecord Store::open_run(const std::string& name, const std::string& kind, cons
   return rec;
 }
 
+bool Store::run_exists(const std::string& name) {
+  auto q = reader_->prepare("SELECT 1 FROM runs WHERE name = ?");
+  q.bind(1, name);
+  return q.step();
+}
+
 void Store::set_run_status(int64_t run_id, const std::string& status) {
   std::string ended = status == "running" ? "" : utc_now_iso8601();
   write_sync([=](Db& db) {

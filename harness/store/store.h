@@ -93,6 +93,7 @@ class Store {
   // name with another config hash is a usage error that names both hashes.
   RunRecord open_run(const std::string& name, const std::string& kind, const nlohmann::json& config);
   void set_run_status(int64_t run_id, const std::string& status);
+  bool run_exists(const std::string& name);
   int64_t ensure_model(const ModelRecord& model);
   int64_t ensure_suite(const SuiteRecord& suite);
 
