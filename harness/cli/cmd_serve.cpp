@@ -55,7 +55,7 @@ class Server {
     bool chat = path == "/v1/chat/completions";
     if (req.method == "POST" && (chat || path == "/v1/completions")) {
       try {
-        return completion(req, std::move(w), chat);
+        return completion(req, w, chat);
       } catch (const Error& e) {
         return w->send(400, "application/json", error_body(e.message()).dump());
       } catch (const std::exception& e) {
