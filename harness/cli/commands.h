@@ -18,6 +18,7 @@ void add_run_command(CLI::App& root, int& exit_code);
 void add_gate_command(CLI::App& root, int& exit_code);
 void add_compare_command(CLI::App& root, int& exit_code);
 void add_history_command(CLI::App& root, int& exit_code);
+void add_sweep_command(CLI::App& root, int& exit_code);    // throughput sweeps (cmd_sweep.cpp)
 
 // Shared option helpers.
 // --db PATH with the default ./hybench.db

@@ -1,0 +1,231 @@
+// hybench sweep: throughput/latency points (shapes x load levels x repeats) against any backend, every
+// point and request trace stored in the DB, resumable, with a JSON export. See docs/METRICS.md.
+#include <sys/resource.h>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "harness/backends/backend_factory.h"
+#include "harness/base/clock.h"
+#include "harness/base/console.h"
+#include "harness/base/error.h"
+#include "harness/base/strings.h"
+#include "harness/cli/commands.h"
+#include "harness/load/launched_server.h"
+#include "harness/load/load_spec.h"
+#include "harness/load/sweep.h"
+#include "harness/store/store.h"
+
+namespace hb::cli {
+namespace {
+
+struct SweepArgs {
+  std::string model, model_name, shapes, concurrency, rate, slo, db = "hybench.db", run, json_path, launch_url;
+  double burstiness = 1;
+  int requests = 100;
+  double duration_s = 0;
+  int warmup = 0;
+  int repeats = 1;
+  uint64_t seed = 0;
+  int shared_prefix = 0;
+  bool no_force_output = false;
+  double unstable_threshold = 0.10;
+  int max_in_flight = 0;
+  double connect_timeout_s = 10;
+  double idle_timeout_s = 300;
+  double launch_timeout_s = 600;
+  std::string api_key_env = "OPENAI_API_KEY";
+};
+
+void raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+std::string dir_of(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  return pos == std::string::npos ? "." : (pos == 0 ? "/" : path.substr(0, pos));
+}
+
+int run_sweep_command(const SweepArgs& a) {
+  load::SweepOptions o;
+  o.shapes = load::parse_shapes(a.shapes);
+  if (a.concurrency.empty() == a.rate.empty())
+    throw Error(ErrorCode::usage, "give exactly one of --concurrency N[,N...] (closed loop) or --rate R[,R...] (open loop)");
+  if (!a.concurrency.empty()) {
+    for (int c : load::parse_concurrency_list(a.concurrency)) o.loads.push_back({load::LoadKind::concurrency, double(c), 1});
+  } else {
+    load::check_burstiness(a.burstiness);
+    for (double r : load::parse_rate_list(a.rate)) o.loads.push_back({load::LoadKind::rate, r, a.burstiness});
+  }
+  if (a.requests < 1 && a.duration_s <= 0)
+    throw Error(ErrorCode::usage, fmt::format("--requests {} must be >= 1 (or give --duration SECONDS)", a.requests));
+  if (a.duration_s < 0) throw Error(ErrorCode::usage, fmt::format("--duration {:g} must be >= 0 seconds", a.duration_s));
+  if (a.warmup < 0) throw Error(ErrorCode::usage, fmt::format("--warmup {} must be >= 0", a.warmup));
+  if (a.repeats < 1) throw Error(ErrorCode::usage, fmt::format("--repeats {} must be >= 1", a.repeats));
+  if (a.shared_prefix < 0) throw Error(ErrorCode::usage, "--shared-prefix must be >= 0 tokens");
+  for (const auto& s : o.shapes)
+    if (a.shared_prefix >= s.input_tokens)
+      throw Error(ErrorCode::usage, fmt::format("--shared-prefix {} must be shorter than the input of shape {}", a.shared_prefix, s.str()));
+  if (!a.slo.empty()) o.slo = load::parse_slo(a.slo);
+  o.requests = a.requests;
+  o.duration_s = a.duration_s;
+  o.warmup = a.warmup;
+  o.repeats = a.repeats;
+  o.seed = a.seed;
+  o.shared_prefix_tokens = a.shared_prefix;
+  o.force_output_length = !a.no_force_output;
+  o.unstable_threshold = a.unstable_threshold;
+
+  // The backend (and the launched server behind it).
+  std::string spec = a.model;
+  std::unique_ptr<load::LaunchedServer> server;
+  if (starts_with(spec, "launch:")) {
+    if (a.launch_url.empty())
+      throw Error(ErrorCode::usage, "--model launch:CMD needs --launch-url URL (the server's base URL with /v1)");
+    std::string run_label = a.run.empty() ? "sweep" : a.run;
+    load::LaunchOptions lo;
+    lo.command = spec.substr(7);
+    lo.url = a.launch_url;
+    lo.log_path = dir_of(a.db) + "/" + run_label + "-server.log";
+    lo.ready_timeout_s = a.launch_timeout_s;
+    server = std::make_unique<load::LaunchedServer>(lo);
+    spec = "openai:" + a.launch_url;
+  } else if (!a.launch_url.empty()) {
+    throw Error(ErrorCode::usage, "--launch-url is only used with --model launch:CMD");
+  }
+  int max_conc = 1;
+  for (const auto& l : o.loads) max_conc = std::max(max_conc, static_cast<int>(l.value));
+  BackendOptions bo;
+  bo.model_name = a.model_name;
+  bo.max_in_flight = a.max_in_flight > 0 ? a.max_in_flight : (a.rate.empty() ? max_conc : 4096);
+  bo.api_key_env = a.api_key_env;
+  bo.connect_timeout_s = a.connect_timeout_s;
+  bo.idle_timeout_s = a.idle_timeout_s;
+  raise_fd_limit();
+
+  // The run: same name + same configuration resumes.
+  nlohmann::json config = {{"model", a.model},
+                           {"model_name", a.model_name},
+                           {"shapes", a.shapes},
+                           {"concurrency", a.concurrency},
+                           {"rate", a.rate},
+                           {"burstiness", a.rate.empty() ? 1.0 : a.burstiness},
+                           {"requests", a.requests},
+                           {"duration_s", a.duration_s},
+                           {"warmup", a.warmup},
+                           {"repeats", a.repeats},
+                           {"seed", a.seed},
+                           {"slo", a.slo},
+                           {"shared_prefix", a.shared_prefix},
+                           {"force_output_length", o.force_output_length}};
+  store::Store store(a.db);
+  std::string run_name = a.run.empty() ? "sweep-" + utc_now_compact() : a.run;
+  auto run = store.open_run(run_name, "sweep", config);
+  if (run.resumed) log_info("sweep: resuming run '{}' in {}", run_name, a.db);
+  else log_info("sweep: run '{}' in {}", run_name, a.db);
+
+  try {
+    if (server) server->start();
+    auto backend = make_backend(spec, bo);
+    BackendInfo info = backend->describe();
+    o.model_name = info.model_name;
+    o.settings = {{"backend", info.kind}, {"spec", info.spec}, {"details", info.details}};
+    if (server) o.settings["launch_command"] = server->options().command;
+    store::ModelRecord mr;
+    mr.spec = server ? a.model : info.spec;
+    mr.display_name = info.model_name;
+    mr.details = info.details;
+    int64_t model_id = store.ensure_model(mr);
+    auto between = [&] {
+      if (server) server->check_alive();
+    };
+    load::SweepResult result = load::run_sweep(*backend, o, &store, run.id, model_id, between);
+    if (server) server->check_alive();
+    backend.reset();
+    if (server) server->stop();
+    store.flush();
+    store.set_run_status(run.id, "finished");
+
+    std::fputs(load::render_table(result).c_str(), stdout);
+    std::map<std::string, std::pair<int64_t, int64_t>> per_endpoint;
+    int64_t all = 0, failed = 0;
+    for (const auto& p : result.points) {
+      all += p.metrics.value("requests", 0);
+      failed += p.metrics.value("errors", 0);
+      if (p.metrics.contains("endpoints"))
+        for (const auto& [url, c] : p.metrics["endpoints"].items()) {
+          per_endpoint[url].first += c.value("requests", 0);
+          per_endpoint[url].second += c.value("errors", 0);
+        }
+    }
+    if (per_endpoint.size() > 1)
+      for (const auto& [url, c] : per_endpoint)
+        std::fprintf(stdout, "endpoint %s: %lld requests, %lld errors\n", url.c_str(), static_cast<long long>(c.first),
+                     static_cast<long long>(c.second));
+    std::fprintf(stdout, "run %s: %zu points, %lld requests, %lld errors (%.1f%%)\n", run_name.c_str(), result.points.size(),
+                 static_cast<long long>(all), static_cast<long long>(failed), all ? 100.0 * failed / all : 0.0);
+    std::fflush(stdout);
+    if (!a.json_path.empty()) {
+      std::ofstream f(a.json_path);
+      f << result.to_json(o).dump(2) << "\n";
+      if (!f) throw Error(ErrorCode::io, "cannot write --json " + a.json_path + "; check the directory exists and is writable");
+      log_info("sweep: wrote {}", a.json_path);
+    }
+    if (all > 0 && failed == all) {
+      log_error("sweep: every request failed; see the error kinds above (is the server up and the model name right?)");
+      return kExitRunFailed;
+    }
+    return kExitOk;
+  } catch (...) {
+    try {
+      store.flush();
+      store.set_run_status(run.id, "failed");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& root, int& exit_code) {
+  auto a = std::make_shared<SweepArgs>();
+  CLI::App* app = root.add_subcommand(
+      "sweep", "Throughput and latency sweep: shapes x load levels x repeats; points and request traces stored in the DB");
+  app->add_option("--model", a->model, "Backend: openai:URL[,URL...] (replicas) | native:... | launch:CMD")->required();
+  app->add_option("--model-name", a->model_name, "Model name sent to the server and shown in results");
+  app->add_option("--shape", a->shapes, "Workload shapes IN:OUT[,IN:OUT...] in tokens, e.g. 1024:128,1:16000")->required();
+  app->add_option("--concurrency", a->concurrency, "Closed loop: requests kept in flight, e.g. 1,8,32");
+  app->add_option("--rate", a->rate, "Open loop: arrivals per second, e.g. 0.5,2,8");
+  app->add_option("--burstiness", a->burstiness, "Gamma shape of the arrival gaps (1 = Poisson)")->capture_default_str();
+  app->add_option("--requests", a->requests, "Measured requests per point")->capture_default_str();
+  app->add_option("--duration", a->duration_s, "Measure each point for this many seconds instead (--requests caps it)");
+  app->add_option("--warmup", a->warmup, "Warm-up requests per point, excluded from the statistics")->capture_default_str();
+  app->add_option("--repeats", a->repeats, "Repeats per point (median and spread reported)")->capture_default_str();
+  app->add_option("--slo", a->slo, "SLOs for goodput, e.g. ttft_ms=500,tpot_ms=50,e2e_ms=20000");
+  app->add_option("--seed", a->seed, "Seed of prompts and arrival schedules")->capture_default_str();
+  add_db_option(*app, a->db);
+  app->add_option("--run", a->run, "Run name; the same name resumes an interrupted sweep at its first unfinished point");
+  app->add_option("--json", a->json_path, "Also write the points as JSON (schema_version 1) to this file");
+  app->add_option("--launch-url", a->launch_url, "With --model launch:CMD: the server's base URL, e.g. http://127.0.0.1:8000/v1");
+  app->add_option("--launch-timeout", a->launch_timeout_s, "Seconds to wait for a launched server to become healthy")
+      ->capture_default_str();
+  app->add_option("--shared-prefix", a->shared_prefix, "Tokens of prompt prefix shared by all requests of a point");
+  app->add_flag("--no-force-output", a->no_force_output, "Do not send ignore_eos/min_tokens (real output lengths)");
+  app->add_option("--unstable-threshold", a->unstable_threshold, "Flag points whose repeats' output tok/s spread exceeds this")
+      ->capture_default_str();
+  app->add_option("--max-in-flight", a->max_in_flight, "Client cap on requests on the wire (default: the largest concurrency; 4096 for --rate)");
+  app->add_option("--connect-timeout", a->connect_timeout_s, "Connect timeout, seconds")->capture_default_str();
+  app->add_option("--idle-timeout", a->idle_timeout_s, "Abort a request after this many seconds without a byte")->capture_default_str();
+  app->add_option("--api-key-env", a->api_key_env, "Environment variable holding the API key")->capture_default_str();
+  app->callback([a, &exit_code] { exit_code = run_sweep_command(*a); });
+}
+
+}  // namespace hb::cli

@@ -1,0 +1,66 @@
+#include "harness/load/workload.h"
+
+#include <random>
+
+namespace hb::load {
+namespace {
+// Short, frequent words: one token each in Llama, Mistral (Tekken), Qwen and GPT tokenizers when
+// preceded by a space.
+const char* const kWords[] = {
+    "the",   "of",    "and",   "to",    "in",    "is",    "that",  "for",   "it",    "as",    "was",   "with",
+    "be",    "by",    "on",    "not",   "he",    "this",  "are",   "or",    "his",   "from",  "at",    "which",
+    "but",   "have",  "an",   "had",   "they",  "you",   "were",  "their", "one",   "all",   "we",    "can",
+    "her",   "has",   "there", "been",  "if",    "more",  "when",  "will",  "would", "who",   "so",    "no",
+    "time",  "people", "year", "way",   "day",   "man",   "thing", "woman", "life",  "child", "world", "school",
+    "state", "family", "group", "country", "problem", "hand", "part", "place", "case", "week", "company", "system",
+    "program", "question", "work", "government", "number", "night", "point", "home", "water", "room", "mother", "area",
+    "money", "story", "fact", "month", "lot",  "right", "study", "book",  "eye",   "job",   "word",  "business",
+};
+constexpr size_t kWordCount = sizeof(kWords) / sizeof(kWords[0]);
+}  // namespace
+
+Workload::Workload(WorkloadOptions options) : opt_(options) {
+  if (opt_.shared_prefix_tokens > 0) prefix_ = words(opt_.seed ^ 0x9e3779b97f4a7c15ull, opt_.shared_prefix_tokens);
+}
+
+std::string Workload::words(uint64_t seed, int count) const {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, kWordCount - 1);
+  std::string out;
+  out.reserve(static_cast<size_t>(count) * 6);
+  for (int i = 0; i < count; ++i) {
+    if (i) out += ' ';
+    out += kWords[pick(rng)];
+  }
+  return out;
+}
+
+GenerationRequest Workload::request(int index) const {
+  GenerationRequest r;
+  r.id = "p" + std::to_string(index);
+  int own = std::max(1, opt_.shape.input_tokens - opt_.shared_prefix_tokens);
+  std::string text = prefix_;
+  if (!text.empty()) text += ' ';
+  text += words(opt_.seed * 1000003ull + static_cast<uint64_t>(index) + 1, own);
+  r.messages = {{"user", std::move(text)}};
+  r.sampling.max_tokens = opt_.shape.output_tokens;
+  r.sampling.temperature = 0;
+  if (opt_.force_output_length) {
+    r.sampling.ignore_eos = true;
+    r.sampling.min_tokens = opt_.shape.output_tokens;
+  }
+  return r;
+}
+
+nlohmann::json Workload::describe() const {
+  return {{"kind", "random"},
+          {"shape", opt_.shape.str()},
+          {"input_tokens", opt_.shape.input_tokens},
+          {"output_tokens", opt_.shape.output_tokens},
+          {"shared_prefix_tokens", opt_.shared_prefix_tokens},
+          {"force_output_length", opt_.force_output_length},
+          {"prompt_method", prompt_method()},
+          {"seed", opt_.seed}};
+}
+
+}  // namespace hb::load

@@ -1,0 +1,42 @@
+#pragma once
+// Synthetic prompts of a given length for throughput points. Without the model's tokenizer (every
+// openai: backend) the prompt is IN words drawn from a list of common English words that BPE tokenizers
+// encode as one token each, so the prompt is IN tokens to within a few percent plus the chat template's
+// overhead; the method is recorded with the point and the server-reported prompt_tokens of every
+// request is stored, so the real input length is always visible. Each request gets different words
+// (seeded by seed and index) so prefix caches cannot short-cut it, except for the optional shared
+// prefix, which is the same for every request of the point. The output length is forced with
+// ignore_eos + min_tokens + max_tokens = OUT; servers that ignore these are caught by the
+// output-length check in the metrics.
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/backends/backend.h"
+#include "harness/load/load_spec.h"
+
+namespace hb::load {
+
+struct WorkloadOptions {
+  Shape shape;
+  int shared_prefix_tokens = 0;  // the first tokens of the prompt are the same for every request
+  bool force_output_length = true;
+  uint64_t seed = 0;
+};
+
+class Workload {
+ public:
+  explicit Workload(WorkloadOptions options);
+  GenerationRequest request(int index) const;
+  // Stored with the point: shape, seed, prefix, how prompt lengths were made.
+  nlohmann::json describe() const;
+  static const char* prompt_method() { return "common-words-approx-1-token-each"; }
+
+ private:
+  std::string words(uint64_t seed, int count) const;
+  WorkloadOptions opt_;
+  std::string prefix_;
+};
+
+}  // namespace hb::load
