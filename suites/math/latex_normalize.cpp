@@ -165,6 +165,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   for (const char* c : {"^{\\circ}", "^{\\circ }", "^\\circ", "{}^\\circ"}) replace_all(s, c, "");
   remove_command(s, "circ");
   remove_command(s, "degree");
+  out.had_percent = s.find('%') != std::string::npos;
   replace_all(s, "\\%", "");
   replace_all(s, "%", "");
   replace_all(s, "{,}", "");

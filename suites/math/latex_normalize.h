@@ -11,6 +11,7 @@ namespace hb::suites::math {
 struct NormalizedAnswer {
   std::string text;
   bool was_text = false;  // the whole answer was one \text{...} (a word answer such as "Evelyn" or "(C)")
+  bool had_percent = false;  // a percent sign was dropped ("50\%" -> "50")
 };
 
 NormalizedAnswer normalize_latex(std::string_view answer);

@@ -242,7 +242,16 @@ MathVerdict math_equal(std::string_view gold, std::string_view pred, const MathO
   AnswerValue g = parse_answer(gn.text, gn.was_text);
   AnswerValue p = parse_answer(pn.text, pn.was_text);
   Comparer c(options);
-  return c.compare(g, p);
+  MathVerdict v = c.compare(g, p);
+  // "50\%" is 50 when the gold is 50 (the percent sign dropped), and 1/2 when the gold is a fraction.
+  if (!v.equal && (pn.had_percent != gn.had_percent) && g.kind == AnswerValue::Kind::expr &&
+      p.kind == AnswerValue::Kind::expr) {
+    bool pred_side = pn.had_percent;
+    AnswerValue scaled = parse_answer("\\frac{" + (pred_side ? pn.text : gn.text) + "}{100}");
+    MathVerdict w = pred_side ? c.compare(g, scaled) : c.compare(scaled, p);
+    if (w.equal) return {true, "percent read as /100; " + w.reason};
+  }
+  return v;
 }
 
 }  // namespace hb::suites::math
