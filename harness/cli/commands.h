@@ -8,6 +8,7 @@
 namespace hb::cli {
 
 void add_eval_command(CLI::App& root, int& exit_code);
+void add_score_command(CLI::App& root, int& exit_code);
 void add_models_command(CLI::App& root, int& exit_code);    // native engine (stub without it)
 void add_generate_command(CLI::App& root, int& exit_code);  // native engine (stub without it)
 void add_serve_command(CLI::App& root, int& exit_code);     // native engine (stub without it)

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
 
   int exit_code = hb::kExitOk;
   hb::cli::add_eval_command(app, exit_code);
+  hb::cli::add_score_command(app, exit_code);
   hb::cli::add_models_command(app, exit_code);
   hb::cli::add_generate_command(app, exit_code);
   hb::cli::add_serve_command(app, exit_code);
