@@ -67,6 +67,7 @@ PointMetrics compute_metrics(const PointRun& run, const Slo& slo, int expected_o
   PointMetrics m;
   std::vector<double> ttft, ttfc, tpot, itl, e2e, queue, lag;
   int64_t first_measured_dispatch = 0, last_dispatch = 0, last_measured_end = 0;
+  bool any_measured = false;
   int64_t all_tokens_received = 0;
   int server_counted = 0, client_counted = 0;
   double prompt_sum = 0;
@@ -80,7 +81,8 @@ PointMetrics compute_metrics(const PointRun& run, const Slo& slo, int expected_o
       ++m.warmup;
       continue;
     }
-    if (first_measured_dispatch == 0 || t.dispatch_ns < first_measured_dispatch) first_measured_dispatch = t.dispatch_ns;
+    if (!any_measured || t.dispatch_ns < first_measured_dispatch) first_measured_dispatch = t.dispatch_ns;
+    any_measured = true;
     last_measured_end = std::max(last_measured_end, t.result.end_ns);
     ++m.requests;
     const GenerationResult& r = t.result;
