@@ -29,10 +29,12 @@ namespace {
 
 namespace bp = boost::process;
 constexpr int kSetupFailedExit = 125;
-// Root mode runs each program under its own uid from this range, rotating, so that zombies of an earlier
-// run (which count against RLIMIT_NPROC until init reaps them) never limit a later one.
-constexpr int kFirstRunUid = 61000;
-constexpr int kRunUids = 4096;
+// Root mode runs each program under a uid of its own: 2e9 + (pid mod 65536) * 256 + (run mod 256). Distinct
+// for concurrent hybench processes (different pids) and for up to 256 runs in a row of one process, so that
+// zombies of an earlier run (counted against RLIMIT_NPROC until init reaps them) never limit a later one and
+// killing "every process of the uid" never touches another run. No passwd entry is needed.
+constexpr long kFirstRunUid = 2000000000L;
+constexpr long kRunsPerProcess = 256;
 
 // Runs in the child between fork and exec: only async-signal-safe system calls.
 struct ChildSetup : bp::extend::handler {
@@ -253,7 +255,9 @@ suites::RunResult SandboxCodeRunner::run_in_slot(const std::string& program, dou
     std::lock_guard<std::mutex> lock(mu_);
     id = ++counter_;
   }
-  const long uid = as_root_ ? kFirstRunUid + static_cast<long>(id % kRunUids) : -1;
+  const long uid = as_root_ ? kFirstRunUid + (static_cast<long>(getpid()) % 65536) * kRunsPerProcess +
+                                  static_cast<long>(id % kRunsPerProcess)
+                            : -1;
   const std::string dir = base_dir_ + "/run-" + std::to_string(id);
   if (mkdir(dir.c_str(), 0700) != 0) {
     r.status = Status::error;

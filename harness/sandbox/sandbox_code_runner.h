@@ -6,7 +6,7 @@
 //   - no network: the child enters a new network namespace with unshare(2) before exec (as root directly;
 //     otherwise inside a new user namespace). When neither is allowed the run goes on with the network
 //     reachable, and describe() says so (best effort, documented in docs/SUITES.md);
-//   - as root, each run gets its own unprivileged uid (61000 + run number mod 4096), so the process limit
+//   - as root, each run gets its own unprivileged uid (2e9 + (pid mod 65536) * 256 + run mod 256), so the process limit
 //     is per program, files outside the run directory cannot be written, and every process of that uid is
 //     killed after the run (even one that escaped the process group with setsid);
 //   - at most `parallelism` programs at once; run() blocks for a free slot.

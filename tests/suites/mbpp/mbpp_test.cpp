@@ -53,7 +53,9 @@ TEST(Mbpp, EveryReferenceSolutionPassesExceptDocumentedOnes) {
     for (const auto& t : item.fields.at("test_list")) tests.push_back(t.get<std::string>());
     programs.push_back(mbpp_program(item.fields.value("test_setup_code", ""), item.fields.at("code").get<std::string>(), tests));
   }
-  auto results = runner().run_all(programs, 10.0);
+  // 30 s rather than the suite's 10 s: task 123 (amicable numbers below 9999) needs 2-7 s of CPU and the
+  // test machines are shared; this test is about the references being right, not fast.
+  auto results = runner().run_all(programs, 30.0);
   auto broken = broken_references();
   int passed = 0;
   for (size_t i = 0; i < items.size(); ++i) {
