@@ -100,7 +100,11 @@ class Comparer {
   MathVerdict compare_tuple(const AnswerValue& g, const AnswerValue& p) {
     if (g.items.size() != p.items.size())
       return no("tuple sizes differ: " + std::to_string(g.items.size()) + " vs " + std::to_string(p.items.size()));
-    if (g.open != p.open || g.close != p.close)
+    // An end at infinity is open whatever bracket is written: "[-\infty, 0]" is "(-\infty, 0]".
+    auto infinite = [](const AnswerValue& v) { return v.kind == Kind::expr && v.expr && contains_kind(*v.expr, NodeKind::infinity); };
+    bool open_ok = g.open == p.open || (infinite(g.items.front()) && infinite(p.items.front()));
+    bool close_ok = g.close == p.close || (infinite(g.items.back()) && infinite(p.items.back()));
+    if (!open_ok || !close_ok)
       return no(std::string("brackets differ: ") + g.open + "..." + g.close + " vs " + p.open + "..." + p.close);
     for (size_t i = 0; i < g.items.size(); ++i) {
       MathVerdict v = compare(g.items[i], p.items[i]);
