@@ -86,7 +86,11 @@ struct Job {
 
 class App {
  public:
-  explicit App(Options o) : opt_(std::move(o)), rng_(opt_.seed) {
+  explicit App(Options o)
+      : opt_(std::move(o)),
+        rng_(opt_.seed),
+        x_chat_(chunk(" x", nullptr, false)),
+        x_completion_(chunk(" x", nullptr, true)) {
     if (!opt_.log_file.empty()) {
       log_ = std::fopen(opt_.log_file.c_str(), "a");
       if (!log_) throw std::runtime_error("cannot open --log " + opt_.log_file + " for appending");
@@ -227,7 +231,9 @@ class App {
         return;
       }
       bool last = job->next + 1 == job->pieces.size();
-      job->writer->write(chunk(job->pieces[job->next], last ? job->finish_reason : nullptr, job->completions));
+      const std::string& piece = job->pieces[job->next];
+      if (!last && piece == " x") job->writer->write(job->completions ? x_completion_ : x_chat_);  // pre-rendered
+      else job->writer->write(chunk(piece, last ? job->finish_reason : nullptr, job->completions));
       ++job->next;
     }
   }
@@ -238,6 +244,7 @@ class App {
   std::mutex rng_mu_;
   std::mt19937_64 rng_;
   std::atomic<int64_t> counter_{0};
+  const std::string x_chat_, x_completion_;  // the schedule mode's token chunk, rendered once
   std::unique_ptr<hb::http::HttpServer> server_;
 };
 
