@@ -7,6 +7,7 @@
 
 #include "datasets/catalog.h"
 #include "suites/common/sampling_metrics.h"
+#include "tests/suites/case_lines.h"
 
 namespace hb::suites {
 namespace {
@@ -81,6 +82,13 @@ TEST(Aime, AggregateReportsAvgPassAndMajority) {
   EXPECT_DOUBLE_EQ(by["pass@1"].value, 0.5);
   EXPECT_DOUBLE_EQ(by["pass@4"].value, 1.0);
   EXPECT_DOUBLE_EQ(by["maj@4"].value, 0.5);  // a: 5 wins (correct); b: 2 wins (wrong)
+}
+
+TEST(Aime, IntegerCases) {
+  for (const auto& c : testing::read_cases("aime/integer.cases", 2)) {
+    auto got = aime_integer(c.fields[0]);
+    EXPECT_EQ(got ? std::to_string(*got) : "none", c.fields[1]) << "integer.cases:" << c.line << " '" << c.fields[0] << "'";
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "datasets/catalog.h"
 #include "suites/common/choice_extract.h"
+#include "tests/suites/case_lines.h"
 
 namespace hb::suites {
 namespace {
@@ -88,6 +89,14 @@ TEST(Gpqa, ChoiceExtraction) {
   EXPECT_EQ(first(extract_choice("I think so.\nA lot of work", "ABCD")), std::nullopt);
   EXPECT_EQ(first(extract_choice("Answer: E", "ABCD")), std::nullopt);
   EXPECT_EQ(first(extract_choice("", "ABCD")), std::nullopt);
+}
+
+TEST(Gpqa, ChoiceExtractionCases) {
+  for (const auto& c : testing::read_cases("gpqa/choice_extraction.cases", 2)) {
+    auto got = first(extract_choice(c.fields[0], "ABCD"));
+    std::string want = c.fields[1];
+    EXPECT_EQ(got.value_or("none"), want) << "choice_extraction.cases:" << c.line << " '" << c.fields[0] << "'";
+  }
 }
 
 }  // namespace

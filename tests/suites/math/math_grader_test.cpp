@@ -9,7 +9,10 @@
 #include "harness/base/files.h"
 #include "harness/base/strings.h"
 #include "suites/math/math_equal.h"
+#include "suites/common/reasoning.h"
 #include "suites/math/math_extract.h"
+#include "suites/math/math_grade.h"
+#include "tests/suites/case_lines.h"
 
 namespace hb::suites::math {
 namespace {
@@ -65,6 +68,15 @@ void run_cases(const std::string& file) {
 
 TEST(MathGrader, EquivalentPairs) { run_cases("equivalent.cases"); }
 TEST(MathGrader, NonEquivalentPairs) { run_cases("non_equivalent.cases"); }
+
+TEST(MathGrader, ExtractionCases) {
+  const std::vector<std::string> chat = {"boxed", "minerva", "answer_line", "last_number"};
+  for (const auto& c : testing::read_cases("math/extraction.cases", 2)) {
+    ReasoningSplit split = split_reasoning(c.fields[0]);
+    MathGrade g = grade_math_answer("0", split.answer, chat);
+    EXPECT_EQ(g.chosen.empty() ? "none" : g.value, c.fields[1]) << "extraction.cases:" << c.line << " '" << c.fields[0] << "'";
+  }
+}
 
 }  // namespace
 }  // namespace hb::suites::math

@@ -9,6 +9,7 @@
 
 #include "datasets/catalog.h"
 #include "suites/common/judge.h"
+#include "tests/suites/case_lines.h"
 
 namespace hb::suites {
 namespace {
@@ -128,6 +129,19 @@ TEST(MtBench, AggregateMeansPerTurnCategoryAndOverall) {
   EXPECT_DOUBLE_EQ(by.at("turn2").value, 5.0);
   EXPECT_DOUBLE_EQ(by.at("category/writing").value, 8.0);
   EXPECT_DOUBLE_EQ(by.at("category/math").value, 3.0);
+}
+
+TEST(MtBench, RatingCases) {
+  for (const auto& c : testing::read_cases("mt_bench/rating.cases", 2)) {
+    auto got = parse_judge_rating(c.fields[0]);
+    std::string s = "none";
+    if (got) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", *got);
+      s = buf;
+    }
+    EXPECT_EQ(s, c.fields[1]) << "rating.cases:" << c.line << " '" << c.fields[0] << "'";
+  }
 }
 
 }  // namespace
