@@ -72,6 +72,28 @@ void add_pass_at_k(const std::vector<SampleScore>& samples, const std::string& c
   }
 }
 
+void add_avg_at_k(const std::vector<SampleScore>& samples, const std::string& correct_metric,
+                  std::vector<MetricValue>& out) {
+  auto items = by_item(samples);
+  int min_n = -1;
+  std::vector<double> per_item;
+  for (const auto& [id, v] : items) {
+    int n = 0;
+    double sum = 0;
+    for (const auto* s : v) {
+      auto it = s->scores.find(correct_metric);
+      if (it == s->scores.end()) continue;
+      ++n;
+      sum += it->second;
+    }
+    if (n == 0) continue;
+    min_n = min_n < 0 ? n : std::min(min_n, n);
+    per_item.push_back(sum / n);
+  }
+  if (min_n < 2) return;
+  out.push_back(mean_over_items("avg@" + std::to_string(min_n), per_item));
+}
+
 void add_majority(const std::vector<SampleScore>& samples, const std::string& correct_metric,
                   const std::string& answer_metric, std::vector<MetricValue>& out) {
   auto items = by_item(samples);

@@ -20,6 +20,11 @@ MetricValue mean_over_items(const std::string& metric, const std::vector<double>
 void add_pass_at_k(const std::vector<SampleScore>& samples, const std::string& correct_metric,
                    std::vector<MetricValue>& out);
 
+// avg@K: the mean accuracy over items of the per-item mean over K samples (the same value as the default
+// "accuracy" metric), under its explicit name; added only when every item has at least 2 samples.
+void add_avg_at_k(const std::vector<SampleScore>& samples, const std::string& correct_metric,
+                  std::vector<MetricValue>& out);
+
 // maj@K: per item, the most frequent value of the score `answer_metric` among samples that have it (ties go
 // to the answer seen first by sample_index); the item counts as correct when a sample with that answer has
 // correct_metric == 1. Samples without an answer vote for "no answer", which is never correct.

@@ -80,6 +80,8 @@ TEST(Aime, AggregateReportsAvgPassAndMajority) {
   EXPECT_DOUBLE_EQ(by["accuracy"].value, (0.75 + 0.25) / 2);
   EXPECT_NEAR(by["accuracy"].stderr_, 0.25, 1e-12);  // sd of {0.75, 0.25} = 0.3536, / sqrt(2)
   EXPECT_DOUBLE_EQ(by["pass@1"].value, 0.5);
+  ASSERT_TRUE(by.count("avg@4"));
+  EXPECT_DOUBLE_EQ(by["avg@4"].value, by["accuracy"].value);
   EXPECT_DOUBLE_EQ(by["pass@4"].value, 1.0);
   EXPECT_DOUBLE_EQ(by["maj@4"].value, 0.5);  // a: 5 wins (correct); b: 2 wins (wrong)
 }
