@@ -129,6 +129,7 @@ class GpqaSuite : public Suite {
 
   std::vector<MetricValue> aggregate(const std::vector<SampleScore>& samples) const override {
     std::vector<MetricValue> out = Suite::aggregate(samples);
+    add_avg_at_k(samples, "accuracy", out);
     add_pass_at_k(samples, "accuracy", out);
     add_majority(samples, "accuracy", "answer", out);
     return out;

@@ -143,6 +143,7 @@ class MbppSuite : public Suite {
 
   std::vector<MetricValue> aggregate(const std::vector<SampleScore>& samples) const override {
     std::vector<MetricValue> out = Suite::aggregate(samples);
+    add_avg_at_k(samples, "accuracy", out);
     add_pass_at_k(samples, "accuracy", out);
     return out;
   }
