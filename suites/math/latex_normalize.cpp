@@ -162,6 +162,10 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   remove_command(s, "quad", " ");
   replace_all(s, "~", " ");
   for (const char* c : {"dfrac", "tfrac", "cfrac"}) remove_command(s, c, "\\frac");
+  remove_command(s, "leq", "\\le");
+  remove_command(s, "geq", "\\ge");
+  remove_command(s, "neq", "\\ne");
+  replace_all(s, "**", "^");  // Python-style powers in plain-text answers
   for (const char* c : {"^{\\circ}", "^{\\circ }", "^\\circ", "{}^\\circ"}) replace_all(s, c, "");
   remove_command(s, "circ");
   remove_command(s, "degree");

@@ -93,8 +93,15 @@ class Comparer {
     return v;
   }
 
+  // A left-hand side that only names the answer: "x", "y_1", "f(x)", "g(t)".
   static bool single_symbol(const AnswerValue& v) {
-    return v.kind == Kind::expr && v.expr && v.expr->kind == NodeKind::symbol;
+    if (v.kind != Kind::expr || !v.expr) return false;
+    if (v.expr->kind == NodeKind::symbol) return true;
+    const std::string& t = v.text;
+    if (t.size() < 4 || !std::isalpha(static_cast<unsigned char>(t[0])) || t[1] != '(' || t.back() != ')') return false;
+    for (size_t i = 2; i + 1 < t.size(); ++i)
+      if (!std::isalpha(static_cast<unsigned char>(t[i])) && t[i] != ',' && t[i] != ' ') return false;
+    return true;
   }
 
   MathVerdict compare_tuple(const AnswerValue& g, const AnswerValue& p) {

@@ -138,7 +138,8 @@ std::vector<Extraction> extract_math_answers(std::string_view text) {
   }
   {
     auto n = last_number(text);
-    if (n) out.push_back(make("last_number", *n, "last number in the text (fallback)"));
+    if (n && n->size() > kMaxAnswer) out.push_back(make("last_number", std::nullopt, "last number longer than 4000 digits"));
+    else if (n) out.push_back(make("last_number", *n, "last number in the text (fallback)"));
     else out.push_back(make("last_number", std::nullopt, "no number in the text"));
   }
   return out;

@@ -20,6 +20,14 @@ Completion answer(const std::string& text) {
   return c;
 }
 
+std::vector<std::string> hostile_texts() {
+  std::string nested;
+  for (int i = 0; i < 5000; ++i) nested += "\\boxed{";
+  return {std::string("\xff\xfe Answer: \xc3\x28"), std::string(1 << 20, 'A'), std::string(1 << 20, '9'),
+          "Answer: " + std::string(1 << 20, ' ') + "B", nested, std::string(1 << 20, '{'), std::string(),
+          std::string("<think>") + std::string(1 << 20, 'x')};
+}
+
 TEST(Aime, IntegerParsing) {
   EXPECT_EQ(aime_integer("073"), 73);
   EXPECT_EQ(aime_integer("\\boxed{25}"), 25);
@@ -90,6 +98,18 @@ TEST(Aime, IntegerCases) {
   for (const auto& c : testing::read_cases("aime/integer.cases", 2)) {
     auto got = aime_integer(c.fields[0]);
     EXPECT_EQ(got ? std::to_string(*got) : "none", c.fields[1]) << "integer.cases:" << c.line << " '" << c.fields[0] << "'";
+  }
+}
+
+TEST(Aime, HostileCompletionsAreGradedWithAReason) {
+  datasets::Catalog catalog(HB_TEST_DATASETS_DIR, false);
+  auto suite = make_aime24_suite({});
+  auto items = suite->load(catalog);
+  ScoringContext ctx;
+  for (const auto& text : hostile_texts()) {
+    Grade g = suite->grade(items[0], answer(text), ctx);
+    EXPECT_EQ(g.scores.at("accuracy"), 0.0) << g.reason;
+    EXPECT_FALSE(g.reason.empty());
   }
 }
 

@@ -28,6 +28,14 @@ std::optional<std::string> first(const std::vector<Extraction>& ex) {
   return std::nullopt;
 }
 
+std::vector<std::string> hostile_texts() {
+  std::string nested;
+  for (int i = 0; i < 5000; ++i) nested += "\\boxed{";
+  return {std::string("\xff\xfe Answer: \xc3\x28"), std::string(1 << 20, 'A'), std::string(1 << 20, '9'),
+          "Answer: " + std::string(1 << 20, ' ') + "B", nested, std::string(1 << 20, '{'), std::string(),
+          std::string("<think>") + std::string(1 << 20, 'x')};
+}
+
 TEST(Gpqa, PermutationIsDeterministicAndBalanced) {
   datasets::Catalog catalog(HB_TEST_DATASETS_DIR, false);
   auto suite = make_gpqa_suite({});
@@ -96,6 +104,18 @@ TEST(Gpqa, ChoiceExtractionCases) {
     auto got = first(extract_choice(c.fields[0], "ABCD"));
     std::string want = c.fields[1];
     EXPECT_EQ(got.value_or("none"), want) << "choice_extraction.cases:" << c.line << " '" << c.fields[0] << "'";
+  }
+}
+
+TEST(Gpqa, HostileCompletionsAreGradedWithAReason) {
+  datasets::Catalog catalog(HB_TEST_DATASETS_DIR, false);
+  auto suite = make_gpqa_suite({});
+  auto items = suite->load(catalog);
+  ScoringContext ctx;
+  for (const auto& text : hostile_texts()) {
+    Grade g = suite->grade(items[0], answer(text), ctx);
+    EXPECT_EQ(g.scores.count("accuracy"), 1u);
+    EXPECT_FALSE(g.reason.empty());
   }
 }
 
