@@ -90,7 +90,7 @@ void StreamChunk::clear() {
   error_message.reset();
 }
 
-bool parse_stream_chunk(std::string_view data, StreamChunk& out, std::string& why) {
+bool parse_stream_chunk_dom(std::string_view data, StreamChunk& out, std::string& why) {
   out.clear();
   json j = json::parse(data.begin(), data.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
@@ -122,6 +122,219 @@ bool parse_stream_chunk(std::string_view data, StreamChunk& out, std::string& wh
   }
   out.usage = parse_usage(j);
   return true;
+}
+
+namespace {
+
+// The hot path: a SAX walk that picks the few fields a chunk carries without building a DOM (no
+// allocation beyond the strings kept). Anything unusual (an error event, a non-object, a parse error,
+// deep nesting) falls back to the DOM parser, which also writes the error messages.
+class ChunkSax {
+ public:
+  explicit ChunkSax(StreamChunk& out) : out_(out) {}
+  bool fallback = false;
+
+  bool null() {
+    if (depth_ == 0) return bail();
+    after_value();
+    return true;
+  }
+  bool boolean(bool) { return scalar(); }
+  bool number_integer(json::number_integer_t v) { return number(static_cast<int64_t>(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return number(static_cast<int64_t>(v)); }
+  bool number_float(json::number_float_t v, const json::string_t&) { return number(static_cast<int64_t>(v)); }
+  bool binary(json::binary_t&) { return bail(); }
+  bool string(json::string_t& v) {
+    if (depth_ == 0) return bail();
+    Frame& f = top();
+    if (!f.array) {
+      switch (f.ctx) {
+        case Ctx::top:
+          if (f.key == Key::error) return bail();
+          break;
+        case Ctx::choice0:
+          if (f.key == Key::text && !has_delta_) out_.content = v;
+          else if (f.key == Key::finish_reason) out_.finish_reason = v;
+          break;
+        case Ctx::delta:
+          if (f.key == Key::content) out_.content = v;
+          else if (f.key == Key::reasoning_content && !v.empty()) {
+            out_.reasoning = v;
+            reasoning_content_ = true;
+          } else if (f.key == Key::reasoning && !reasoning_content_) out_.reasoning = v;
+          else if (f.key == Key::role) role_ = true;
+          break;
+        default:
+          break;
+      }
+    }
+    after_value();
+    return true;
+  }
+  bool start_object(std::size_t) {
+    if (depth_ == 0) return push(Ctx::top, false);
+    Frame& p = top();
+    Ctx child = Ctx::other;
+    if (p.array) {
+      if (p.ctx == Ctx::choices && p.index == 0) {
+        child = Ctx::choice0;
+        out_.has_choice = true;
+      } else if (p.ctx == Ctx::tool_calls) {
+        out_.tool_call = true;
+      }
+    } else if (p.ctx == Ctx::top && p.key == Key::error) {
+      return bail();
+    } else if (p.ctx == Ctx::top && p.key == Key::usage) {
+      child = Ctx::usage;
+      out_.usage = TokenUsage{};
+    } else if (p.ctx == Ctx::choice0 && p.key == Key::delta) {
+      child = Ctx::delta;
+      if (!has_delta_) out_.content.clear();  // a "text" seen before the delta does not count
+      has_delta_ = true;
+    } else if (p.ctx == Ctx::usage && p.key == Key::details) {
+      child = Ctx::usage_details;
+    }
+    return push(child, false);
+  }
+  bool key(json::string_t& k) {
+    Frame& f = top();
+    f.key = classify(f.ctx, k);
+    return true;
+  }
+  bool end_object() { return pop(); }
+  bool start_array(std::size_t) {
+    if (depth_ == 0) return bail();
+    Frame& p = top();
+    Ctx child = Ctx::other;
+    if (p.array) {
+      if (p.ctx == Ctx::choices && p.index == 0) out_.has_choice = true;
+      if (p.ctx == Ctx::tool_calls) out_.tool_call = true;
+    } else if (p.ctx == Ctx::top && p.key == Key::error) {
+      return bail();
+    } else if (p.ctx == Ctx::top && p.key == Key::choices) {
+      child = Ctx::choices;
+    } else if (p.ctx == Ctx::delta && p.key == Key::tool_calls) {
+      child = Ctx::tool_calls;
+    }
+    return push(child, true);
+  }
+  bool end_array() { return pop(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return bail(); }
+
+  void finish() {
+    if (details_reasoning_ >= 0 && out_.usage) out_.usage->reasoning_tokens = details_reasoning_;
+    out_.role_only = has_delta_ && role_ && out_.content.empty() && out_.reasoning.empty() && !out_.tool_call;
+  }
+
+ private:
+  enum class Ctx : uint8_t { other, top, choices, choice0, delta, tool_calls, usage, usage_details };
+  enum class Key : uint8_t {
+    none, choices, usage, error, delta, text, finish_reason, content, reasoning_content, reasoning, role,
+    tool_calls, prompt_tokens, completion_tokens, reasoning_tokens, details
+  };
+  struct Frame {
+    Ctx ctx;
+    bool array;
+    int index;
+    Key key;
+  };
+
+  static Key classify(Ctx ctx, const std::string& k) {
+    switch (ctx) {
+      case Ctx::top:
+        if (k == "choices") return Key::choices;
+        if (k == "usage") return Key::usage;
+        if (k == "error") return Key::error;
+        return Key::none;
+      case Ctx::choice0:
+        if (k == "delta") return Key::delta;
+        if (k == "text") return Key::text;
+        if (k == "finish_reason") return Key::finish_reason;
+        return Key::none;
+      case Ctx::delta:
+        if (k == "content") return Key::content;
+        if (k == "reasoning_content") return Key::reasoning_content;
+        if (k == "reasoning") return Key::reasoning;
+        if (k == "role") return Key::role;
+        if (k == "tool_calls") return Key::tool_calls;
+        return Key::none;
+      case Ctx::usage:
+        if (k == "prompt_tokens") return Key::prompt_tokens;
+        if (k == "completion_tokens") return Key::completion_tokens;
+        if (k == "reasoning_tokens") return Key::reasoning_tokens;
+        if (k == "completion_tokens_details") return Key::details;
+        return Key::none;
+      case Ctx::usage_details:
+        return k == "reasoning_tokens" ? Key::reasoning_tokens : Key::none;
+      default:
+        return Key::none;
+    }
+  }
+  Frame& top() { return stack_[depth_ - 1]; }
+  bool bail() {
+    fallback = true;
+    return false;
+  }
+  bool push(Ctx ctx, bool array) {
+    if (depth_ == kMaxDepth) return bail();
+    stack_[depth_++] = Frame{ctx, array, 0, Key::none};
+    return true;
+  }
+  bool pop() {
+    --depth_;
+    if (depth_ > 0) after_value();
+    return true;
+  }
+  void after_value() {
+    if (depth_ > 0 && top().array) ++top().index;
+  }
+  bool scalar() {
+    if (depth_ == 0) return bail();
+    Frame& f = top();
+    if (f.array) {
+      if (f.ctx == Ctx::choices && f.index == 0) out_.has_choice = true;
+      if (f.ctx == Ctx::tool_calls) out_.tool_call = true;
+    } else if (f.ctx == Ctx::top && f.key == Key::error) {
+      return bail();
+    }
+    after_value();
+    return true;
+  }
+  bool number(int64_t v) {
+    if (depth_ > 0 && !top().array && out_.usage) {
+      Frame& f = top();
+      if (f.ctx == Ctx::usage) {
+        if (f.key == Key::prompt_tokens) out_.usage->prompt_tokens = v;
+        else if (f.key == Key::completion_tokens) out_.usage->completion_tokens = v;
+        else if (f.key == Key::reasoning_tokens) out_.usage->reasoning_tokens = v;
+      } else if (f.ctx == Ctx::usage_details && f.key == Key::reasoning_tokens) {
+        details_reasoning_ = v;
+      }
+    }
+    return scalar();
+  }
+
+  static constexpr int kMaxDepth = 32;
+  StreamChunk& out_;
+  Frame stack_[kMaxDepth];
+  int depth_ = 0;
+  bool has_delta_ = false;
+  bool role_ = false;
+  bool reasoning_content_ = false;
+  int64_t details_reasoning_ = -1;
+};
+
+}  // namespace
+
+bool parse_stream_chunk(std::string_view data, StreamChunk& out, std::string& why) {
+  out.clear();
+  ChunkSax sax(out);
+  bool ok = json::sax_parse(data.begin(), data.end(), &sax);
+  if (ok && !sax.fallback) {
+    sax.finish();
+    return true;
+  }
+  return parse_stream_chunk_dom(data, out, why);
 }
 
 void apply_chunk(const StreamChunk& chunk, int64_t t_ns, StreamState& state, GenerationResult& result) {

@@ -44,6 +44,9 @@ struct StreamChunk {
 // Parses one event's data (not "[DONE]"). Returns false when it is not valid JSON or not an object;
 // `why` then holds a message naming the offending text (at most 200 characters of it).
 bool parse_stream_chunk(std::string_view data, StreamChunk& out, std::string& why);
+// The same through a DOM parse: the reference for tests and the fallback for unusual events (error
+// events, non-objects, invalid JSON). parse_stream_chunk is a SAX walk that builds no DOM.
+bool parse_stream_chunk_dom(std::string_view data, StreamChunk& out, std::string& why);
 
 // Per-stream state needed to turn cumulative usage into per-chunk token counts.
 struct StreamState {

@@ -100,6 +100,52 @@ TEST(OpenAiProtocol, ParsesRoleContentReasoningFinishAndUsage) {
   EXPECT_EQ(c.content, " world") << "/completions text";
 }
 
+TEST(OpenAiProtocol, SaxFastPathAgreesWithTheDomParser) {
+  const char* cases[] = {
+      R"({"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null})",
+      R"({"choices":[{"delta":{"content":"a \"quoted\" \u00e9 text"},"logprobs":{"content":[{"token":"a","logprob":-0.1}]}}]})",
+      R"({"choices":[{"delta":{"reasoning_content":"","reasoning":"r"}}]})",
+      R"({"choices":[{"delta":{"reasoning":"r","reasoning_content":"rc"}}]})",
+      R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{}"}}]}}]})",
+      R"({"choices":[{"delta":{"tool_calls":[]}}]})",
+      R"({"choices":[{"text":"t","finish_reason":"length"}]})",
+      R"({"choices":[{"text":"t","delta":{"content":"d"}}]})",
+      R"({"choices":[{"delta":{"content":"d"}},{"delta":{"content":"second choice"}}]})",
+      R"({"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":4}}})",
+      R"({"choices":[{"delta":{"content":"x"}}],"usage":{"prompt_tokens":5,"completion_tokens":2.0,"reasoning_tokens":1}})",
+      R"({"usage":{"prompt_tokens":null}})",
+      R"({"choices":[1]})",
+      R"({"choices":null,"error":null})",
+      R"({"nested":{"choices":[{"delta":{"content":"no"}}]},"choices":[{"delta":{"role":"assistant"}}]})",
+      R"({"error":{"message":"boom"}})",
+      R"({"error":"plain"})",
+      R"([1,2])",
+      R"({"choices":[{"delta":{"content":"x"}})",
+      R"({})",
+  };
+  for (const char* c : cases) {
+    StreamChunk fast, slow;
+    std::string why_fast, why_slow;
+    bool ok_fast = parse_stream_chunk(c, fast, why_fast);
+    bool ok_slow = parse_stream_chunk_dom(c, slow, why_slow);
+    ASSERT_EQ(ok_fast, ok_slow) << c;
+    EXPECT_EQ(why_fast, why_slow) << c;
+    EXPECT_EQ(fast.has_choice, slow.has_choice) << c;
+    EXPECT_EQ(fast.role_only, slow.role_only) << c;
+    EXPECT_EQ(fast.content, slow.content) << c;
+    EXPECT_EQ(fast.reasoning, slow.reasoning) << c;
+    EXPECT_EQ(fast.tool_call, slow.tool_call) << c;
+    EXPECT_EQ(fast.finish_reason, slow.finish_reason) << c;
+    EXPECT_EQ(fast.error_message, slow.error_message) << c;
+    ASSERT_EQ(fast.usage.has_value(), slow.usage.has_value()) << c;
+    if (fast.usage) {
+      EXPECT_EQ(fast.usage->prompt_tokens, slow.usage->prompt_tokens) << c;
+      EXPECT_EQ(fast.usage->completion_tokens, slow.usage->completion_tokens) << c;
+      EXPECT_EQ(fast.usage->reasoning_tokens, slow.usage->reasoning_tokens) << c;
+    }
+  }
+}
+
 TEST(OpenAiProtocol, ErrorEventsAndInvalidJson) {
   StreamChunk c;
   std::string why;
