@@ -11,6 +11,7 @@
 #include "harness/cli/commands.h"
 #include "harness/runner/scoring_resources.h"
 #include "harness/runner/eval_runner.h"
+#include "harness/runner/model_record.h"
 #include "harness/store/store.h"
 #include "suites/suite.h"
 
@@ -111,15 +112,7 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
   log_info("run '{}' ({}) in {}", run_name, run.resumed ? "resumed" : "new", a.db);
   if (a.run.empty()) log_info("to resume this run after an interruption, add --run {}", run_name);
 
-  store::ModelRecord mrec;
-  mrec.spec = binfo.spec.empty() ? a.model : binfo.spec;
-  mrec.display_name = model_name;
-  mrec.details = binfo.details;
-  if (binfo.details.contains("layout")) mrec.layout = binfo.details["layout"].get<std::string>();
-  if (binfo.details.contains("attention_layers")) mrec.attention_layers = binfo.details["attention_layers"].get<int64_t>();
-  if (binfo.details.contains("mamba_layers")) mrec.mamba_layers = binfo.details["mamba_layers"].get<int64_t>();
-  if (binfo.details.contains("params")) mrec.params = binfo.details["params"].get<int64_t>();
-  int64_t model_id = store.ensure_model(mrec);
+  int64_t model_id = store.ensure_model(runner::model_record(a.model, model_name, binfo));
 
   runner::EvalOptions eo;
   if (app.count("--limit")) eo.limit = a.limit;

@@ -7,8 +7,15 @@
 #include "harness/base/console.h"
 #include "harness/base/error.h"
 #include "harness/base/hash.h"
+#include "harness/base/files.h"
 #include "harness/cli/commands.h"
+#include "harness/load/sweep.h"
+#include "reports/gate.h"
+#include "reports/report.h"
+#include "reports/results_db.h"
+#include "reports/study_data.h"
 #include "harness/runner/eval_runner.h"
+#include "harness/runner/model_record.h"
 #include "harness/runner/scoring_resources.h"
 #include "harness/runner/study.h"
 #include "harness/store/store.h"
@@ -23,21 +30,6 @@ struct RunArgs {
 };
 
 void on_signal(int) { runner::interrupt_flag().store(true); }
-
-store::ModelRecord model_record(const runner::StudyModel& m, const BackendInfo& info) {
-  store::ModelRecord rec;
-  rec.spec = info.spec.empty() ? m.spec : info.spec;
-  rec.display_name = m.name;
-  rec.details = info.details;
-  std::string layout = m.layout.value_or(info.details.value("layout", std::string()));
-  if (!layout.empty()) {
-    rec.layout = layout;
-    rec.attention_layers = static_cast<int64_t>(std::count(layout.begin(), layout.end(), 'A'));
-    rec.mamba_layers = static_cast<int64_t>(std::count(layout.begin(), layout.end(), 'M'));
-  }
-  if (info.details.contains("params")) rec.params = info.details["params"].get<int64_t>();
-  return rec;
-}
 
 int run_study(const RunArgs& a) {
   runner::Study study = runner::load_study(a.study);
@@ -60,7 +52,7 @@ int run_study(const RunArgs& a) {
     bo.model_name = m.name;
     bo.max_in_flight = m.concurrency > 0 ? m.concurrency : study.concurrency;
     auto backend = make_backend(m.spec, bo);
-    int64_t model_id = store.ensure_model(model_record(m, backend->describe()));
+    int64_t model_id = store.ensure_model(runner::model_record(m.spec, m.name, backend->describe(), m.layout));
     BackendOptions judge_options = bo;
     judge_options.model_name = study.judge_name;
     runner::ScoringResources scoring_resources(study.judge, judge_options);
@@ -92,13 +84,70 @@ int run_study(const RunArgs& a) {
       }
     }
   }
+  // Throughput: with --shard, model i is measured by shard i % N (one machine per model slice).
+  if (!study.throughput.empty()) {
+    for (size_t mi = 0; mi < study.models.size() && !runner::interrupt_flag().load(); ++mi) {
+      if (static_cast<int>(mi % static_cast<size_t>(shard_count)) != shard_index) continue;
+      const auto& m = study.models[mi];
+      BackendOptions bo;
+      bo.model_name = m.name;
+      bo.max_in_flight = 100000;  // the sweep sets the load; the client must not cap it
+      auto backend = make_backend(m.spec, bo);
+      int64_t model_id = store.ensure_model(runner::model_record(m.spec, m.name, backend->describe(), m.layout));
+      for (const auto& w : study.throughput) {
+        load::SweepOptions so;
+        so.model_name = m.name;
+        so.shapes = load::parse_shapes(w.shape);
+        for (int c : w.concurrency) so.loads.push_back({load::LoadKind::concurrency, static_cast<double>(c), 1});
+        for (double r : w.rate) so.loads.push_back({load::LoadKind::rate, r, 1});
+        so.requests = w.requests;
+        so.warmup = w.warmup;
+        so.repeats = w.repeats;
+        so.settings = backend->describe().details;
+        log_info("throughput: model {} shape {}", m.name, w.shape);
+        auto result = load::run_sweep(*backend, so, &store, run.id, model_id);
+        std::string table = load::render_table(result);
+        std::fwrite(table.data(), 1, table.size(), stdout);
+        std::fflush(stdout);
+      }
+    }
+  }
+
   bool interrupted = runner::interrupt_flag().load();
   store.set_run_status(run.id, interrupted ? "interrupted" : failed ? "failed" : "finished");
   if (interrupted) {
     log_warn("interrupted; run the same command again to continue");
     return kExitRunFailed;
   }
-  return failed ? kExitRunFailed : kExitOk;
+  if (failed) return kExitRunFailed;
+  if (shard_count > 1) {
+    log_info("shard {}/{} done; merge the shards with `hybench merge ... --into ALL.db`, then `hybench report`",
+             shard_index, shard_count);
+    return kExitOk;
+  }
+  if (a.no_report) return kExitOk;
+
+  // The report, then the gate decision when the study has a policy.
+  store.flush();
+  std::string out_dir = a.out.empty() ? "report-" + study.name : a.out;
+  reports::ResultsDb db(a.db);
+  reports::ReportOptions ro;
+  ro.runs = {run_name};
+  ro.out_dir = out_dir;
+  ro.baseline = study.baseline;
+  reports::prepare_output_dir(out_dir);
+  auto files = reports::write_report(db, ro);
+  log_info("report: {}/index.html ({} files)", out_dir, files.size());
+  if (!study.gate.is_null()) {
+    auto policy = reports::parse_gate_policy(study.gate, a.study + ": /gate");
+    auto data = reports::collect_study(db, db.select_runs({run_name}), study.baseline);
+    auto decision = reports::run_gate(data, {}, policy);
+    std::string text = reports::render_gate_text(decision, policy);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    write_file(out_dir + "/gate.json", reports::render_gate_json(decision));
+    return decision.chosen ? kExitOk : kExitVerdictFailed;
+  }
+  return kExitOk;
 }
 
 }  // namespace
