@@ -59,6 +59,26 @@ const SuiteScore* find_score(const ModelData& m, const std::string& key) {
   return nullptr;
 }
 
+const ItemScores* find_items(const ModelData& m, const std::string& suite, const std::string& metric) {
+  auto s = m.metric_items.find(suite);
+  if (s != m.metric_items.end()) {
+    auto it = s->second.find(metric);
+    if (it != s->second.end()) return &it->second;
+  }
+  auto p = m.items.find(suite);  // StudyData built without metric_items: the primary metric only
+  for (const auto& sc : m.scores)
+    if (sc.suite == suite && sc.metric == metric && p != m.items.end()) return &p->second;
+  return nullptr;
+}
+
+std::string metric_names(const ModelData& m, const std::string& suite) {
+  std::string out;
+  auto s = m.metric_items.find(suite);
+  if (s != m.metric_items.end())
+    for (const auto& [k, v] : s->second) out += (out.empty() ? "" : ", ") + k;
+  return out.empty() ? "(none)" : out;
+}
+
 std::string ratio_text(double r) { return fixed(r, 2) + "x"; }
 
 }  // namespace
@@ -77,14 +97,21 @@ GatePolicy parse_gate_policy(const nlohmann::json& j, const std::string& source)
     const auto& s = j["suites"];
     if (!s.is_object()) throw Error(ErrorCode::usage, "gate policy '" + source + "': \"suites\" must be an object");
     for (const auto& [name, v] : s.items()) {
-      double margin = p.default_margin;
+      GatePolicy::SuiteRule rule;
+      rule.suite = name;
+      rule.margin = p.default_margin;
       if (v.is_number()) {
-        margin = number(v, "suites." + name, source, 0, 1);
+        rule.margin = number(v, "suites." + name, source, 0, 1);
       } else {
-        only_keys(v, {"margin"}, "suites." + name, source);
-        if (v.contains("margin")) margin = number(v["margin"], "suites." + name + ".margin", source, 0, 1);
+        only_keys(v, {"margin", "metric"}, "suites." + name, source);
+        if (v.contains("margin")) rule.margin = number(v["margin"], "suites." + name + ".margin", source, 0, 1);
+        if (v.contains("metric")) {
+          if (!v["metric"].is_string())
+            throw Error(ErrorCode::usage, "gate policy '" + source + "': suites." + name + ".metric must be a string");
+          rule.metric = v["metric"].get<std::string>();
+        }
       }
-      p.suites.emplace_back(name, margin);
+      p.suites.push_back(rule);
     }
   }
   if (j.contains("throughput")) {
@@ -122,15 +149,16 @@ GateDecision run_gate(const StudyData& study, const std::vector<std::string>& ca
     if (!study.model(c)) {
       std::string hint = did_you_mean(c, names);
       throw Error(ErrorCode::usage, "candidate '" + c + "' has no results in the selected runs" +
-                                        (hint.empty() ? "" : "; " + hint) + "; models: " + join(names, ", "));
+                                        (hint.empty() ? "" : "; " + hint) + "; models: " + (names.empty() ? "(none)" : join(names, ", ")));
     }
   }
   // Gated suites and margins.
-  std::vector<std::pair<std::string, double>> gated = policy.suites;
+  std::vector<GatePolicy::SuiteRule> gated = policy.suites;
   if (gated.empty())
     for (const auto& s : base->scores)
-      gated.emplace_back(s.suite, policy.auto_margin ? std::max(policy.default_margin, 1.959964 * s.se)
-                                                     : policy.default_margin);
+      gated.push_back({s.suite,
+                       policy.auto_margin ? std::max(policy.default_margin, 1.959964 * s.se) : policy.default_margin,
+                       ""});
 
   const PerfLevel* base_level = nullptr;
   if (policy.shape)
@@ -143,7 +171,9 @@ GateDecision run_gate(const StudyData& study, const std::vector<std::string>& ca
     v.model = name;
     v.ratio_label = cand.info.ratio_label();
     v.passed = true;
-    for (const auto& [key, margin] : gated) {
+    for (const auto& rule : gated) {
+      const std::string& key = rule.suite;
+      const double margin = rule.margin;
       SuiteCheck sc;
       sc.suite = key;
       sc.margin = margin;
@@ -157,10 +187,20 @@ GateDecision run_gate(const StudyData& study, const std::vector<std::string>& ca
         continue;
       }
       sc.suite = bs->suite;
-      sc.metric = bs->metric;
+      sc.metric = rule.metric.empty() ? bs->metric : rule.metric;
+      const ItemScores* base_items = find_items(*base, bs->suite, sc.metric);
+      const ItemScores* cand_items = find_items(cand, cs->suite, sc.metric);
+      if (!base_items || !cand_items) {
+        sc.reason = "FAIL " + sc.suite + ": no metric '" + sc.metric + "' in the samples of " +
+                    (!base_items ? study.baseline : name) + "; metrics: " + metric_names(*base, bs->suite);
+        v.passed = false;
+        v.reasons.push_back(sc.reason);
+        v.suites.push_back(sc);
+        continue;
+      }
       std::vector<double> a, b;
       bool single_binary = false;
-      pair_items(base->items.at(bs->suite), cand.items.at(cs->suite), a, b, single_binary);
+      pair_items(*base_items, *cand_items, a, b, single_binary);
       sc.n = static_cast<int64_t>(a.size());
       sc.samples_per_item = std::max(bs->samples_per_item, cs->samples_per_item);
       if (a.empty()) {

@@ -7,7 +7,7 @@
 //
 // Policy JSON:
 //   {"alpha": 0.05, "default_margin": 0.02, "auto_margin": false,
-//    "suites": {"gsm8k/chat0": {"margin": 0.03}, "aime": {"margin": 0.08}},   // optional: gated suites
+//    "suites": {"gsm8k/chat0": {"margin": 0.03, "metric": "accuracy/strict"}, "aime": 0.08},  // optional
 //    "throughput": {"shape": "1024:256", "load_kind": "concurrency", "load": 32, "min_ratio": 1.5},
 //    "bootstrap": {"iterations": 10000, "seed": 20240917}}
 // Without "suites", every suite of the baseline is gated at default_margin. Without "load", the peak level of
@@ -28,7 +28,12 @@ struct GatePolicy {
   // "auto_margin": true widens the margin of every suite not named in "suites" to the baseline's own 95% CI
   // half-width when that is larger (small suites such as AIME get a margin their size can resolve).
   bool auto_margin = false;
-  std::vector<std::pair<std::string, double>> suites;  // suite key -> margin; empty = every baseline suite
+  struct SuiteRule {
+    std::string suite;   // suite label or bare name
+    double margin = 0.02;
+    std::string metric;  // "" = the suite's primary metric
+  };
+  std::vector<SuiteRule> suites;  // empty = every baseline suite
   std::optional<std::string> shape;
   std::string load_kind = "concurrency";
   std::optional<double> load;

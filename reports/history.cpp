@@ -32,7 +32,7 @@ std::vector<HistoryPoint> metric_history(const ResultsDb& db, const std::string&
   if (std::find(models.begin(), models.end(), model) == models.end()) {
     std::string hint = did_you_mean(model, models);
     throw Error(ErrorCode::usage, "unknown model '" + model + "'" + (hint.empty() ? "" : "; " + hint) +
-                                      "; models: " + join(models, ", "));
+                                      "; models: " + (models.empty() ? "(none)" : join(models, ", ")));
   }
   std::map<int64_t, std::string> run_names;
   for (const auto& r : db.runs()) run_names[r.id] = r.name;
@@ -66,7 +66,7 @@ std::vector<HistoryPoint> metric_history(const ResultsDb& db, const std::string&
     std::vector<std::string> names(known.begin(), known.end());
     std::string hint = did_you_mean(metric, names);
     throw Error(ErrorCode::usage, "model '" + model + "' has no values of metric '" + metric + "'" +
-                                      (hint.empty() ? "" : "; " + hint) + "; metrics: " + join(names, ", "));
+                                      (hint.empty() ? "" : "; " + hint) + "; metrics: " + (names.empty() ? "(none)" : join(names, ", ")));
   }
   std::stable_sort(out.begin(), out.end(), [](const HistoryPoint& a, const HistoryPoint& b) {
     return std::tie(a.run_id, a.series) < std::tie(b.run_id, b.series);

@@ -75,10 +75,14 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
     auto [model_id, suite_id] = key;
     const SuiteInfo* suite = suite_by_id.count(suite_id) ? suite_by_id[suite_id] : nullptr;
     if (!suite) continue;
-    auto metric = primary_metric(db.sample_metrics(run->id, model_id, suite_id));
+    auto metrics = db.sample_metrics(run->id, model_id, suite_id);
+    auto metric = primary_metric(metrics);
     if (metric.empty()) continue;
     ItemScores items = db.item_scores(run->id, model_id, suite_id, metric);
     if (items.empty()) continue;
+    for (const auto& other : metrics)
+      by_id[model_id].metric_items[suite->label()][other] =
+          other == metric ? items : db.item_scores(run->id, model_id, suite_id, other);
     std::vector<std::vector<double>> per_item;
     int k = 1;
     for (const auto& [id, v] : items) {
@@ -109,6 +113,14 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
   }
   std::map<std::tuple<int64_t, std::string, std::string, double>, std::vector<const PerfPoint*>> groups;
   int64_t failed_points = 0;
+  std::set<std::string> reference_kernels;
+  for (const auto& p : points) {
+    std::string settings = lower(p.settings.dump());
+    if (settings.find("cpu-reference") != std::string::npos || settings.find("cpu_reference") != std::string::npos)
+      reference_kernels.insert(p.model);
+  }
+  for (const auto& m : reference_kernels)
+    out.warnings.push_back("perf points of " + m + " ran on CPU reference kernels; throughput is not representative");
   for (const auto& p : points) {
     if (perf_run[{p.model_id, p.shape}] != p.run_id) continue;
     if (p.status != "finished" || !output_tok_per_s(p)) {
@@ -167,6 +179,11 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
   });
   for (const auto& s : suites)
     if (used_suites.count(s.id)) out.suites.push_back(s);
+  for (size_t i = 1; i < out.models.size(); ++i)
+    if (out.models[i].info.name == out.models[i - 1].info.name)
+      out.warnings.push_back("two models are named " + out.models[i].info.name + " (specs " +
+                             out.models[i - 1].info.spec + " and " + out.models[i].info.spec +
+                             "); only the first is reported: give them distinct display names");
 
   // Baseline.
   if (!baseline.empty()) {
@@ -175,7 +192,7 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
       for (const auto& m : out.models) names.push_back(m.info.name);
       std::string hint = did_you_mean(baseline, names);
       throw Error(ErrorCode::usage, "baseline model '" + baseline + "' has no results in the selected runs" +
-                                        (hint.empty() ? "" : "; " + hint) + "; models: " + join(names, ", "));
+                                        (hint.empty() ? "" : "; " + hint) + "; models: " + (names.empty() ? "(none)" : join(names, ", ")));
     }
     out.baseline = baseline;
   } else {

@@ -39,6 +39,8 @@ struct ModelData {
   ModelInfo info;
   std::vector<SuiteScore> scores;                 // by suite label
   std::map<std::string, ItemScores> items;        // suite label -> per-item scores of the primary metric
+  // suite label -> metric -> per-item scores, for every metric in the samples (gates may pick another metric)
+  std::map<std::string, std::map<std::string, ItemScores>> metric_items;
   std::vector<PerfLevel> perf;                    // by shape, load kind, load
 };
 

@@ -15,7 +15,9 @@ void add_report_command(CLI::App& root, int& exit_code) {
   auto* cmd = root.add_subcommand(
       "report",
       "Write a report of stored results into a folder: summary.md and summary.json (one row per run x model x "
-      "suite x metric). Reads the database only; never creates one.");
+      "suite x metric), pareto.svg (quality vs throughput relative to the baseline, per workload shape) and "
+      "index.html (one self-contained page with the recommendation, plots and provenance). Reads the database "
+      "only; never creates one.");
   struct Opts {
     std::string db = "hybench.db";
     std::vector<std::string> runs;

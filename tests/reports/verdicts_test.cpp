@@ -71,6 +71,21 @@ TEST_F(GateTest, TighterMarginsPickTheSaferRatio) {
   EXPECT_EQ(*d.chosen, "H-25");
 }
 
+TEST_F(GateTest, PolicyCanPickAnotherMetric) {
+  ResultsDb db(db_path_);
+  auto study = collect_study(db, db.runs(), "teacher");
+  auto policy = policy_from(R"({"suites": {"gsm8k": {"margin": 0.04, "metric": "accuracy/strict"}}})");
+  auto d = run_gate(study, {"H-30"}, policy);
+  ASSERT_EQ(d.candidates.size(), 1u);
+  ASSERT_EQ(d.candidates[0].suites.size(), 1u);
+  EXPECT_EQ(d.candidates[0].suites[0].metric, "accuracy/strict");
+  EXPECT_TRUE(d.candidates[0].passed);
+  auto bad = run_gate(study, {"H-30"}, policy_from(R"({"suites": {"gsm8k": {"metric": "accuracy/strikt"}}})"));
+  EXPECT_FALSE(bad.chosen);
+  EXPECT_NE(bad.candidates[0].reasons[0].find("metrics: accuracy/flexible, accuracy/strict"), std::string::npos)
+      << bad.candidates[0].reasons[0];
+}
+
 TEST_F(GateTest, ThroughputFloorCanRejectEveryone) {
   ResultsDb db(db_path_);
   auto study = collect_study(db, db.runs(), "teacher");
