@@ -11,6 +11,7 @@
 // (seeded by --seed) with HTTP 500. GET /health and GET /v1/models answer 200. SIGINT/SIGTERM stop it.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -103,6 +104,18 @@ class App {
   ~App() {
     server_->stop();
     if (log_) std::fclose(log_);
+  }
+  // How late the server itself sent tokens against its schedule (so a client measurement can be told
+  // apart from server lateness): percentiles in ms, printed at exit.
+  std::string lateness_summary() {
+    std::lock_guard<std::mutex> lock(late_mu_);
+    if (late_ns_.empty()) return "no scheduled tokens sent";
+    std::sort(late_ns_.begin(), late_ns_.end());
+    auto q = [&](double p) { return late_ns_[static_cast<size_t>(p * static_cast<double>(late_ns_.size() - 1))] / 1e6; };
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "server token lateness vs schedule over %zu tokens: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms",
+                  late_ns_.size(), q(0.5), q(0.9), q(0.99), q(1.0));
+    return buf;
   }
   int port() const { return server_->port(); }
 
@@ -230,6 +243,10 @@ class App {
         server_->post_at(due, [this, job] { step(job); });
         return;
       }
+      if (opt_.first_token_ms > 0 || opt_.itl_ms > 0) {
+        std::lock_guard<std::mutex> lock(late_mu_);
+        if (late_ns_.size() < 50'000'000) late_ns_.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - due).count());
+      }
       bool last = job->next + 1 == job->pieces.size();
       const std::string& piece = job->pieces[job->next];
       if (!last && piece == " x") job->writer->write(job->completions ? x_completion_ : x_chat_);  // pre-rendered
@@ -244,6 +261,8 @@ class App {
   std::mutex rng_mu_;
   std::mt19937_64 rng_;
   std::atomic<int64_t> counter_{0};
+  std::mutex late_mu_;
+  std::vector<int64_t> late_ns_;
   const std::string x_chat_, x_completion_;  // the schedule mode's token chunk, rendered once
   std::unique_ptr<hb::http::HttpServer> server_;
 };
@@ -297,7 +316,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hb_loopback_server: listening on %s:%d (mode %s)\n", o.host.c_str(), app.port(), o.mode.c_str());
     int sig = 0;
     sigwait(&set, &sig);
-    std::fprintf(stderr, "hb_loopback_server: stopping on signal %d\n", sig);
+    std::fprintf(stderr, "hb_loopback_server: stopping on signal %d; %s\n", sig, app.lateness_summary().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hb_loopback_server: error: %s\n", e.what());
     return 2;
