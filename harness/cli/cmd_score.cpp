@@ -103,8 +103,17 @@ void grade_line(Line& line, const suites::Suite& suite, const std::map<std::stri
     line.out["extracted"] = extracted ? nlohmann::json(*extracted) : nlohmann::json();
     line.out["extractions"] = ex;
     line.out["scores"] = g.scores;
-    if (g.scores.count("accuracy")) line.out["correct"] = g.scores.at("accuracy") >= 0.5;
-    else if (name == "mt_bench") line.out["score"] = g.scores;
+    if (g.scores.count("accuracy")) {
+      line.out["correct"] = g.scores.at("accuracy") >= 0.5;
+    } else if (name == "mt_bench") {
+      line.out["score"] = g.scores;
+    } else {
+      // Several accuracies (GSM8K strict and flexible): one verdict per extraction.
+      nlohmann::json correct = nlohmann::json::object();
+      for (const auto& [k, v] : g.scores)
+        if (starts_with(k, "accuracy/")) correct[k.substr(9)] = v >= 0.5;
+      if (!correct.empty()) line.out["correct"] = correct;
+    }
     line.out["truncated"] = g.truncated;
     line.out["reason"] = g.reason;
     if (!g.reasoning_text.empty()) line.out["reasoning_chars"] = g.reasoning_text.size();
