@@ -3,6 +3,7 @@
 #include "suites/math500/math500_suite.h"
 
 #include <chrono>
+#include <ctime>
 
 #include <gtest/gtest.h>
 
@@ -104,12 +105,15 @@ TEST_F(Math500, HostileCompletionsAreWrongWithAReasonAndFast) {
       std::string(1 << 20, '{'),
   };
   for (const auto& text : hostile) {
-    auto t0 = std::chrono::steady_clock::now();
+    // Thread CPU time, not wall time: the test machines are shared and the bound is about work done.
+    timespec a{}, b{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
     Grade g = suite->grade(item, answer(text), ctx);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    double ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
     EXPECT_EQ(g.scores.at("accuracy"), 0.0) << g.reason;
     EXPECT_FALSE(g.reason.empty());
-    EXPECT_LT(ms, 500) << "took " << ms << " ms on input of " << text.size() << " bytes";
+    EXPECT_LT(ms, 500) << "took " << ms << " ms of CPU on input of " << text.size() << " bytes";
   }
 }
 
