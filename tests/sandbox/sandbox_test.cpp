@@ -142,8 +142,13 @@ TEST(Sandbox, RunsProgramsInParallel) {
   auto t0 = std::chrono::steady_clock::now();
   auto results = runner().run_all(programs, 5.0);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  for (const auto& r : results) EXPECT_EQ(r.status, Status::passed) << r.reason;
-  EXPECT_LT(wall, 1.9) << "2 slots should run 4 half-second programs in about 1 s";
+  double sum = 0;
+  for (const auto& r : results) {
+    EXPECT_EQ(r.status, Status::passed) << r.reason;
+    sum += r.wall_s;
+  }
+  // Two slots: the batch takes about half the sum of the runs (robust to a loaded machine).
+  EXPECT_LT(wall, 0.8 * sum) << "batch " << wall << " s, runs " << sum << " s in total";
 }
 
 }  // namespace
