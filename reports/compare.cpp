@@ -44,7 +44,7 @@ void perf_check(CompareResult& r, const CompareOptions& o, const std::string& mo
   d.base_median = median(bv);
   d.head_median = median(hv);
   d.ratio = d.base_median > 0 ? d.head_median / d.base_median : 1;
-  d.band = std::max({o.min_band, relative_range(bv), relative_range(hv)});
+  d.band = std::max(higher_is_better ? o.min_band : o.min_band_latency, relative_range(bv) + relative_range(hv));
   bool outside = higher_is_better ? d.ratio < 1 - d.band : d.ratio > 1 + d.band;
   if (bv.size() >= 3 && hv.size() >= 3) {
     auto mw = stats::mann_whitney(hv, bv);
@@ -218,7 +218,8 @@ std::string render_compare_json(const CompareResult& r) {
 
 std::string render_compare_text(const CompareResult& r, const CompareOptions& o) {
   std::string s = "compare: base " + r.base_run + ", head " + r.head_run + " (alpha " + fixed(o.alpha, 3) +
-                  ", quality tolerance " + fixed(o.min_delta, 3) + ", min noise band " + percent(o.min_band, 1) + ")\n\n";
+                  ", quality tolerance " + fixed(o.min_delta, 3) + ", min noise band " + percent(o.min_band, 1) +
+                  " throughput, " + percent(o.min_band_latency, 1) + " latency)\n\n";
   s += "quality (Holm-corrected over " + std::to_string(r.quality.size()) + " tests)\n";
   s += "  model | suite | metric | n | base | head | delta | 95% CI | p | Holm p | verdict\n";
   for (const auto& q : r.quality)

@@ -4,8 +4,8 @@
 // binary samples, paired bootstrap over problems otherwise), Holm-corrected over every quality test; a
 // regression needs a Holm-adjusted p <= alpha AND a drop larger than min_delta.
 // Throughput and latency: per model x workload point, the median over repeats; a regression needs the median
-// ratio outside the noise band (max(min_band, relative range of either run's repeats)) AND, with 3 or more
-// repeats on both sides, a one-sided Mann-Whitney p <= alpha.
+// ratio outside the noise band (max(min band, relative range of the base repeats + that of the head repeats))
+// AND, with 3 or more repeats on both sides, a one-sided Mann-Whitney p <= alpha.
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +17,8 @@ namespace hb::reports {
 struct CompareOptions {
   double alpha = 0.05;
   double min_delta = 0.01;   // quality drops at or below this (absolute) are never regressions
-  double min_band = 0.03;    // smallest relative noise band for perf
+  double min_band = 0.03;          // smallest relative noise band for throughput
+  double min_band_latency = 0.05;  // smallest relative noise band for latency percentiles (noisier)
   int iterations = 10000;
   uint64_t seed = 20240917;
 };

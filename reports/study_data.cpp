@@ -202,7 +202,22 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
       if (!f) continue;
       if (!best || *f < *best->info.mamba_fraction()) best = &m;
     }
-    if (!best && !out.models.empty()) best = &out.models.front();
+    if (!best && !out.models.empty()) {
+      // No layer counts (e.g. models behind an OpenAI endpoint): the slowest model at the first shape is the
+      // most likely full-attention baseline; without perf data, the first by name.
+      std::string how = "the first by name";
+      if (!out.shapes.empty()) {
+        for (const auto& m : out.models) {
+          const PerfLevel* l = peak_level(m, out.shapes.front());
+          if (l && (!best || l->median_output_tok_per_s < peak_level(*best, out.shapes.front())->median_output_tok_per_s))
+            best = &m;
+        }
+        how = "the slowest at " + out.shapes.front();
+      }
+      if (!best) best = &out.models.front();
+      out.warnings.push_back("no model records its layer counts; the baseline is " + best->info.name + " (" + how +
+                             "); pass --baseline to choose");
+    }
     if (best) out.baseline = best->info.name;
   }
 

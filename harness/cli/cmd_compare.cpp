@@ -32,7 +32,11 @@ void add_compare_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--min-delta", o->options.min_delta, "quality drops up to this (absolute) are never regressions")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--min-band", o->options.min_band, "smallest relative noise band for throughput and latency")
+  cmd->add_option("--min-band", o->options.min_band, "smallest relative noise band for throughput")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--min-band-latency", o->options.min_band_latency,
+                  "smallest relative noise band for latency percentiles")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   cmd->callback([o, &exit_code] {
@@ -44,6 +48,10 @@ void add_compare_command(CLI::App& root, int& exit_code) {
     auto b = reports::collect_study(db, {base}, "");
     auto h = reports::collect_study(db, {head}, "");
     auto r = reports::compare_runs(b, h, o->options);
+    if (r.quality.empty() && r.perf.empty())
+      throw Error(ErrorCode::usage, "runs '" + o->base + "' and '" + o->head +
+                                        "' share no model x suite or perf point (models match by display name); "
+                                        "nothing to compare");
     std::string out = o->json ? reports::render_compare_json(r) : reports::render_compare_text(r, o->options);
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
