@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "datasets/catalog.h"
 #include "harness/backends/backend_factory.h"
 #include "harness/base/clock.h"
 #include "harness/base/console.h"
@@ -18,6 +19,7 @@
 #include "harness/load/load_spec.h"
 #include "harness/load/sweep.h"
 #include "harness/store/store.h"
+#include "suites/suite.h"
 
 namespace hb::cli {
 namespace {
@@ -38,7 +40,45 @@ struct SweepArgs {
   double idle_timeout_s = 300;
   double launch_timeout_s = 600;
   std::string api_key_env = "OPENAI_API_KEY";
+  std::string prompts;      // SUITE[:VARIANT]: replay the suite's prompts
+  std::string data_dir;
+  int prompt_limit = 0;     // 0 = every item
 };
+
+// The prompts of a suite, as the eval command would send them (first user turn, the suite's sampling
+// and token limit), for throughput points on realistic inputs and output lengths.
+std::shared_ptr<load::PromptSet> suite_prompts(const SweepArgs& a) {
+  auto colon = a.prompts.find(':');
+  std::string name = a.prompts.substr(0, colon);
+  suites::SuiteOptions so;
+  if (colon != std::string::npos) so.variant = a.prompts.substr(colon + 1);
+  auto suite = suites::make_suite(name, so);
+  datasets::Catalog catalog(a.data_dir);
+  auto items = suite->load(catalog);
+  auto set = std::make_shared<load::PromptSet>();
+  const auto& info = suite->info();
+  set->name = "suite:" + info.name + (info.variant.empty() ? "" : "/" + info.variant);
+  for (const auto& item : items) {
+    if (a.prompt_limit > 0 && static_cast<int>(set->requests.size()) >= a.prompt_limit) break;
+    suites::PromptPlan plan = suite->prompt(item);
+    GenerationRequest r;
+    r.id = item.id;
+    r.sampling = info.default_sampling;
+    if (plan.temperature) r.sampling.temperature = *plan.temperature;
+    for (const auto& stop : plan.stop) r.sampling.stop.push_back(stop);
+    if (plan.raw_prompt) {
+      r.prompt = *plan.raw_prompt;
+    } else {
+      r.messages = plan.prefix;
+      if (!plan.user_turns.empty()) r.messages.push_back({"user", plan.user_turns.front()});
+    }
+    set->requests.push_back(std::move(r));
+  }
+  if (set->requests.empty()) throw Error(ErrorCode::data, "--prompts " + a.prompts + ": the suite has no items");
+  set->details = {{"suite", info.name}, {"variant", info.variant}, {"version", info.version},
+                  {"prompt_hash", suite->prompt_hash()}, {"max_tokens", info.default_sampling.max_tokens}};
+  return set;
+}
 
 void raise_fd_limit() {
   rlimit lim{};
@@ -55,7 +95,17 @@ std::string dir_of(const std::string& path) {
 
 int run_sweep_command(const SweepArgs& a) {
   load::SweepOptions o;
-  o.shapes = load::parse_shapes(a.shapes);
+  if (a.shapes.empty() == a.prompts.empty())
+    throw Error(ErrorCode::usage, "give exactly one of --shape IN:OUT[,...] (random prompts) or --prompts SUITE[:VARIANT] "
+                                  "(a suite's prompts replayed)");
+  if (!a.prompts.empty()) {
+    if (a.prompt_limit < 0) throw Error(ErrorCode::usage, "--prompt-limit must be >= 0 (0 = every item)");
+    o.replay = suite_prompts(a);
+    o.shapes = {{0, o.replay->details.value("max_tokens", 0), o.replay->name}};
+    log_info("sweep: replaying {} prompts of {}", o.replay->requests.size(), o.replay->name);
+  } else {
+    o.shapes = load::parse_shapes(a.shapes);
+  }
   if (a.concurrency.empty() == a.rate.empty())
     throw Error(ErrorCode::usage, "give exactly one of --concurrency N[,N...] (closed loop) or --rate R[,R...] (open loop)");
   if (!a.concurrency.empty()) {
@@ -70,8 +120,9 @@ int run_sweep_command(const SweepArgs& a) {
   if (a.warmup < 0) throw Error(ErrorCode::usage, fmt::format("--warmup {} must be >= 0", a.warmup));
   if (a.repeats < 1) throw Error(ErrorCode::usage, fmt::format("--repeats {} must be >= 1", a.repeats));
   if (a.shared_prefix < 0) throw Error(ErrorCode::usage, "--shared-prefix must be >= 0 tokens");
+  if (o.replay && a.shared_prefix > 0) throw Error(ErrorCode::usage, "--shared-prefix applies to random prompts (--shape) only");
   for (const auto& s : o.shapes)
-    if (a.shared_prefix >= s.input_tokens)
+    if (!o.replay && a.shared_prefix >= s.input_tokens)
       throw Error(ErrorCode::usage, fmt::format("--shared-prefix {} must be shorter than the input of shape {}", a.shared_prefix, s.str()));
   if (!a.slo.empty()) o.slo = load::parse_slo(a.slo);
   o.requests = a.requests;
@@ -124,7 +175,9 @@ int run_sweep_command(const SweepArgs& a) {
                            {"seed", a.seed},
                            {"slo", a.slo},
                            {"shared_prefix", a.shared_prefix},
-                           {"force_output_length", o.force_output_length}};
+                           {"force_output_length", o.force_output_length},
+                           {"prompts", a.prompts},
+                           {"prompt_limit", a.prompt_limit}};
   store::Store store(a.db);
   std::string run_name = a.run.empty() ? "sweep-" + utc_now_compact() : a.run;
   auto run = store.open_run(run_name, "sweep", config);
@@ -201,7 +254,10 @@ void add_sweep_command(CLI::App& root, int& exit_code) {
       "sweep", "Throughput and latency sweep: shapes x load levels x repeats; points and request traces stored in the DB");
   app->add_option("--model", a->model, "Backend: openai:URL[,URL...] (replicas) | native:... | launch:CMD")->required();
   app->add_option("--model-name", a->model_name, "Model name sent to the server and shown in results");
-  app->add_option("--shape", a->shapes, "Workload shapes IN:OUT[,IN:OUT...] in tokens, e.g. 1024:128,1:16000")->required();
+  app->add_option("--shape", a->shapes, "Workload shapes IN:OUT[,IN:OUT...] in tokens, e.g. 1024:128,1:16000");
+  app->add_option("--prompts", a->prompts, "Instead of --shape: replay a suite's prompts with its token limit, e.g. math500");
+  app->add_option("--prompt-limit", a->prompt_limit, "With --prompts: use only the first N items (0 = all)");
+  app->add_option("--data-dir", a->data_dir, "With --prompts: local mirror of the suite data (also HYBENCH_DATA_DIR)");
   app->add_option("--concurrency", a->concurrency, "Closed loop: requests kept in flight, e.g. 1,8,32");
   app->add_option("--rate", a->rate, "Open loop: arrivals per second, e.g. 0.5,2,8");
   app->add_option("--burstiness", a->burstiness, "Gamma shape of the arrival gaps (1 = Poisson)")->capture_default_str();

@@ -11,7 +11,10 @@ namespace hb::load {
 struct Shape {
   int input_tokens = 0;
   int output_tokens = 0;
-  std::string str() const { return std::to_string(input_tokens) + ":" + std::to_string(output_tokens); }
+  std::string label;  // replayed prompts: "suite:math500" instead of IN:OUT
+  std::string str() const {
+    return label.empty() ? std::to_string(input_tokens) + ":" + std::to_string(output_tokens) : label;
+  }
 };
 
 enum class LoadKind { concurrency, rate };

@@ -165,6 +165,7 @@ SweepResult run_sweep(Backend& backend, const SweepOptions& opt, store::Store* s
   for (const auto& shape : opt.shapes) {
     WorkloadOptions wo;
     wo.shape = shape;
+    wo.replay = opt.replay;
     wo.shared_prefix_tokens = opt.shared_prefix_tokens;
     wo.force_output_length = opt.force_output_length;
     wo.seed = opt.seed;
@@ -220,7 +221,8 @@ SweepResult run_sweep(Backend& backend, const SweepOptions& opt, store::Store* s
           Console::get().progress(fmt::format("{}: {}/{} done, {} errors", label, done, dispatched, errors));
         });
         Console::get().end_progress();
-        PointMetrics m = compute_metrics(run, opt.slo, opt.force_output_length ? shape.output_tokens : 0);
+        const bool forced = opt.force_output_length && !opt.replay;
+        PointMetrics m = compute_metrics(run, opt.slo, forced ? shape.output_tokens : 0);
         point.metrics = m.to_json();
         if (store) {
           store->write([point_id, run = std::move(run), metrics = point.metrics](store::Db& db) {
@@ -269,7 +271,7 @@ json SweepResult::to_json(const SweepOptions& options) const {
 }
 
 std::string render_table(const SweepResult& result) {
-  std::string out = fmt::format("{:<14} {:<26} {:>3} {:>6} {:>5} {:>10} {:>8} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}\n", "shape",
+  std::string out = fmt::format("{:<20} {:<26} {:>3} {:>6} {:>5} {:>10} {:>8} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}\n", "shape",
                                 "load", "rep", "ok", "err", "out tok/s", "req/s", "ttft p50", "ttft p99", "tpot p50",
                                 "itl p50", "e2e p50", "us/tok");
   auto g = [](const json& m, const char* k, const char* sub) {
@@ -278,7 +280,7 @@ std::string render_table(const SweepResult& result) {
   };
   for (const auto& p : result.points) {
     const json& m = p.metrics;
-    out += fmt::format("{:<14} {:<26} {:>3} {:>6} {:>5} {:>10.1f} {:>8.2f} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8.2f}\n",
+    out += fmt::format("{:<20} {:<26} {:>3} {:>6} {:>5} {:>10.1f} {:>8.2f} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8.2f}\n",
                        p.shape.str(), p.load.str(), p.repeat, m.value("ok", 0), m.value("errors", 0),
                        m.value("output_tok_per_s", 0.0), m.value("request_per_s", 0.0), g(m, "ttft_ms", "p50"),
                        g(m, "ttft_ms", "p99"), g(m, "tpot_ms", "p50"), g(m, "itl_ms", "p50"), g(m, "e2e_ms", "p50"),

@@ -13,6 +13,7 @@
 #include "harness/backends/backend.h"
 #include "harness/load/load_spec.h"
 #include "harness/load/metrics.h"
+#include "harness/load/workload.h"
 
 namespace hb::store {
 class Store;
@@ -22,7 +23,8 @@ namespace hb::load {
 
 struct SweepOptions {
   std::string model_name;               // display name in the JSON
-  std::vector<Shape> shapes;
+  std::vector<Shape> shapes;            // with `replay`: one shape whose label names the prompt set
+  std::shared_ptr<const PromptSet> replay;  // replayed prompts instead of random ones (real output lengths)
   std::vector<LoadLevel> loads;
   int requests = 100;                   // measured requests per point
   double duration_s = 0;                // > 0: measure for this long instead (requests is then a cap)

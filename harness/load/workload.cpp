@@ -36,6 +36,12 @@ std::string Workload::words(uint64_t seed, int count) const {
 }
 
 GenerationRequest Workload::request(int index) const {
+  if (opt_.replay && !opt_.replay->requests.empty()) {
+    const auto& all = opt_.replay->requests;
+    GenerationRequest r = all[static_cast<size_t>(index) % all.size()];
+    r.id = r.id + "#" + std::to_string(index);
+    return r;
+  }
   GenerationRequest r;
   r.id = "p" + std::to_string(index);
   int own = std::max(1, opt_.shape.input_tokens - opt_.shared_prefix_tokens);
@@ -53,6 +59,12 @@ GenerationRequest Workload::request(int index) const {
 }
 
 nlohmann::json Workload::describe() const {
+  if (opt_.replay)
+    return {{"kind", "replay"},
+            {"name", opt_.replay->name},
+            {"prompts", opt_.replay->requests.size()},
+            {"details", opt_.replay->details},
+            {"force_output_length", false}};
   return {{"kind", "random"},
           {"shape", opt_.shape.str()},
           {"input_tokens", opt_.shape.input_tokens},

@@ -9,7 +9,9 @@
 // ignore_eos + min_tokens + max_tokens = OUT; servers that ignore these are caught by the
 // output-length check in the metrics.
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,8 +20,17 @@
 
 namespace hb::load {
 
+// Replayed prompts (e.g. a suite's items with the suite's token limit): requests are taken in order,
+// cycling when a point needs more than there are.
+struct PromptSet {
+  std::string name;                          // "suite:math500/default"
+  std::vector<GenerationRequest> requests;
+  nlohmann::json details = nlohmann::json::object();
+};
+
 struct WorkloadOptions {
   Shape shape;
+  std::shared_ptr<const PromptSet> replay;   // when set, prompts come from here instead of random words
   int shared_prefix_tokens = 0;  // the first tokens of the prompt are the same for every request
   bool force_output_length = true;
   uint64_t seed = 0;

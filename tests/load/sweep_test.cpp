@@ -236,6 +236,39 @@ TEST(Sweep, OpenLoopFollowsTheSchedule) {
   EXPECT_LT(lag["p50"].get<double>(), 5.0) << "the generator dispatches on time";
 }
 
+TEST(Sweep, ReplayedPromptsCycleAndKeepTheirOwnSampling) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest& r, int) { return tokens_reply(r, 3); });
+  auto backend = openai::make_openai_backend(options_for({server.base_url()}));
+  auto set = std::make_shared<PromptSet>();
+  set->name = "suite:test/chat";
+  for (int i = 0; i < 3; ++i) {
+    GenerationRequest r;
+    r.id = "item" + std::to_string(i);
+    r.messages = {{"system", "sys"}, {"user", "question " + std::to_string(i)}};
+    r.sampling.max_tokens = 100;
+    set->requests.push_back(r);
+  }
+  SweepOptions s = small_sweep();
+  s.replay = set;
+  s.shapes = {{0, 100, set->name}};
+  s.loads = {{LoadKind::concurrency, 1, 1}};
+  s.repeats = 1;
+  s.requests = 7;
+  SweepResult r = run_sweep(*backend, s, nullptr, 0, 0);
+  ASSERT_EQ(r.points.size(), 1u);
+  EXPECT_EQ(r.points[0].shape.str(), "suite:test/chat");
+  EXPECT_EQ(r.points[0].metrics["ok"], 7);
+  EXPECT_EQ(r.points[0].metrics["output_length_mismatch"], 0) << "real output lengths are not checked";
+  auto log = server.requests();
+  ASSERT_EQ(log.size(), 7u);
+  for (size_t i = 0; i < log.size(); ++i) {
+    EXPECT_EQ(log[i].last_user_content(), "question " + std::to_string(i % 3));
+    EXPECT_EQ(log[i].json["max_tokens"], 100);
+    EXPECT_FALSE(log[i].json.contains("ignore_eos"));
+  }
+}
+
 int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
