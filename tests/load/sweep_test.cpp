@@ -11,10 +11,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "harness/base/clock.h"
 #include "harness/base/error.h"
+#include "harness/load/launched_backend.h"
 #include "harness/load/launched_server.h"
 #include "harness/load/sweep.h"
 #include "harness/openai/openai_backend.h"
@@ -369,6 +371,51 @@ TEST(LaunchedServer, DeathDuringTheRunIsReported) {
     EXPECT_NE(e.message().find("died during the run"), std::string::npos) << e.message();
     EXPECT_NE(e.message().find("listening on"), std::string::npos) << "log tail: " << e.message();
   }
+}
+
+}  // namespace
+}  // namespace hb::load
+
+namespace hb::load {
+namespace {
+
+TEST(LaunchedBackend, ServesWhileTheServerRunsThenFailsFastAndStopsIt) {
+  const std::string bin = std::string(HB_BINARY_DIR) + "/hb_loopback_server";
+  if (!fs::exists(bin)) GTEST_SKIP() << bin << " not built";
+  TempDir dir;
+  int port = free_port();
+  LaunchOptions lo;
+  lo.command = "exec " + bin + " --port " + std::to_string(port);
+  lo.url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  lo.log_path = (dir.path / "server.log").string();
+  auto server = std::make_unique<LaunchedServer>(lo);
+  server->start();
+  int pid = server->pid();
+  auto backend = make_launched_backend(std::move(server), openai::make_openai_backend(options_for({lo.url})));
+  auto info = backend->describe();
+  EXPECT_EQ(info.kind, "launch");
+  EXPECT_EQ(info.details["launch"]["pid"], pid);
+  auto once = [&] {
+    auto p = std::make_shared<std::promise<GenerationResult>>();
+    auto f = p->get_future();
+    GenerationRequest r;
+    r.messages = {{"user", "hi"}};
+    backend->submit(r, [p](GenerationResult res) { p->set_value(std::move(res)); });
+    return f.get();
+  };
+  EXPECT_TRUE(once().ok());
+  ::kill(pid, SIGKILL);
+  GenerationResult dead;
+  for (int i = 0; i < 300; ++i) {  // until the death is noticed (a request in between may fail to connect)
+    dead = once();
+    if (dead.error && dead.error->kind == "server_died") break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_FALSE(dead.ok());
+  EXPECT_EQ(dead.error->kind, "server_died");
+  EXPECT_NE(dead.error->message.find("listening on"), std::string::npos) << dead.error->message;
+  backend.reset();
+  EXPECT_NE(::kill(pid, 0), 0);
 }
 
 }  // namespace
