@@ -80,9 +80,6 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
     if (metric.empty()) continue;
     ItemScores items = db.item_scores(run->id, model_id, suite_id, metric);
     if (items.empty()) continue;
-    for (const auto& other : metrics)
-      by_id[model_id].metric_items[suite->label()][other] =
-          other == metric ? items : db.item_scores(run->id, model_id, suite_id, other);
     std::vector<std::vector<double>> per_item;
     int k = 1;
     for (const auto& [id, v] : items) {
@@ -99,7 +96,19 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
     sc.se = est.se;
     sc.samples_per_item = k;
     auto& md = by_id[model_id];
+    // One score per suite label: with two versions of a suite, the latest run's wins (and a warning says so).
+    auto same = std::find_if(md.scores.begin(), md.scores.end(), [&](const SuiteScore& x) { return x.suite == sc.suite; });
+    if (same != md.scores.end()) {
+      int64_t other_run = 0;
+      for (const auto& r : out.runs)
+        if (r.name == same->run) other_run = r.id;
+      if (other_run > run->id) continue;
+      md.scores.erase(same);
+    }
     md.scores.push_back(sc);
+    md.metric_items[sc.suite].clear();
+    for (const auto& other : metrics)
+      md.metric_items[sc.suite][other] = other == metric ? items : db.item_scores(run->id, model_id, suite_id, other);
     md.items[sc.suite] = std::move(items);
     used_suites.insert(suite_id);
   }
@@ -179,6 +188,15 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
   });
   for (const auto& s : suites)
     if (used_suites.count(s.id)) out.suites.push_back(s);
+  for (size_t i = 1; i < out.suites.size(); ++i)
+    if (out.suites[i].label() == out.suites[i - 1].label())
+      out.warnings.push_back("suite " + out.suites[i].label() + " appears with two versions or prompt hashes (" +
+                             out.suites[i - 1].version + "/" + out.suites[i - 1].prompt_hash + " and " +
+                             out.suites[i].version + "/" + out.suites[i].prompt_hash +
+                             "); their scores are not comparable: select runs of one version with --runs");
+  out.suites.erase(std::unique(out.suites.begin(), out.suites.end(),
+                               [](const SuiteInfo& a, const SuiteInfo& b) { return a.label() == b.label(); }),
+                   out.suites.end());
   for (size_t i = 1; i < out.models.size(); ++i)
     if (out.models[i].info.name == out.models[i - 1].info.name)
       out.warnings.push_back("two models are named " + out.models[i].info.name + " (specs " +

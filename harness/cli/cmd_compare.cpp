@@ -12,11 +12,11 @@
 namespace hb::cli {
 
 void add_compare_command(CLI::App& root, int& exit_code) {
-  auto* cmd = root.add_subcommand(
-      "compare",
-      "Regression verdict between two runs: quality deltas per model and suite with paired tests and Holm "
-      "correction; throughput and latency per workload point (median ratio, noise band from repeats, "
-      "Mann-Whitney). Exit 1 on a regression.");
+  auto* cmd = root.add_subcommand("compare", "Regression verdict between two runs (exit 1 on a regression)");
+  cmd->footer(
+      "Quality deltas per model and suite with paired tests (McNemar or paired bootstrap) and Holm correction;\n"
+      "throughput and latency per workload point (median ratio, noise band from the repeats, Mann-Whitney).\n"
+      "See docs/REPORTS.md.");
   struct Opts {
     std::string db = "hybench.db";
     std::string base, head;

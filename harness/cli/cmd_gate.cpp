@@ -14,11 +14,11 @@
 namespace hb::cli {
 
 void add_gate_command(CLI::App& root, int& exit_code) {
-  auto* cmd = root.add_subcommand(
-      "gate",
-      "Ship gate: for each candidate and suite, a paired non-inferiority test against the baseline (per-suite "
-      "margins from the policy) plus a minimum throughput ratio; picks the fastest candidate that passes. Exit 0 "
-      "when one passes, 1 when none does.");
+  auto* cmd = root.add_subcommand("gate", "Ship gate: pick the fastest candidate non-inferior to the baseline");
+  cmd->footer(
+      "For each candidate and suite, a paired non-inferiority test against the baseline on the items both\n"
+      "answered (per-suite margins from the policy), plus a minimum throughput ratio at a chosen workload.\n"
+      "Prints every number used. Exit 0 when a candidate passes, 1 when none does. See docs/REPORTS.md.");
   struct Opts {
     std::string db = "hybench.db";
     std::string baseline, policy;

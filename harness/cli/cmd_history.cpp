@@ -12,10 +12,10 @@
 namespace hb::cli {
 
 void add_history_command(CLI::App& root, int& exit_code) {
-  auto* cmd = root.add_subcommand(
-      "history",
-      "Trend of one model's metric over runs (e.g. nightly): a table on stdout and an SVG. Quality metrics come "
-      "from the metrics table; perf metrics (output_tok_per_s, ttft_ms.p50, ...) are medians per workload point.");
+  auto* cmd = root.add_subcommand("history", "Trend of one model's metric over runs: a table and an SVG");
+  cmd->footer(
+      "Quality metrics come from the metrics table; perf metrics (output_tok_per_s, ttft_ms.p50, ...) are\n"
+      "medians over repeats per workload point. See docs/REPORTS.md.");
   struct Opts {
     std::string db = "hybench.db";
     std::string model, metric, svg = "history.svg";

@@ -12,12 +12,12 @@
 namespace hb::cli {
 
 void add_report_command(CLI::App& root, int& exit_code) {
-  auto* cmd = root.add_subcommand(
-      "report",
-      "Write a report of stored results into a folder: summary.md and summary.json (one row per run x model x "
-      "suite x metric), pareto.svg (quality vs throughput relative to the baseline, per workload shape) and "
-      "index.html (one self-contained page with the recommendation, plots and provenance). Reads the database "
-      "only; never creates one.");
+  auto* cmd = root.add_subcommand("report", "Write summary tables, the Pareto plot and an HTML page from stored results");
+  cmd->footer(
+      "Writes DIR/summary.md and DIR/summary.json (one row per run x model x suite x metric), DIR/pareto.svg\n"
+      "(quality vs throughput relative to the baseline, per workload shape) and DIR/index.html (one self-contained\n"
+      "page: recommendation, plots, scores with 95% CIs, provenance). Reads the database only; never creates one.\n"
+      "See docs/REPORTS.md.");
   struct Opts {
     std::string db = "hybench.db";
     std::vector<std::string> runs;

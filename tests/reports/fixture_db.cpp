@@ -52,7 +52,8 @@ int64_t FixtureBuilder::model(const FixtureModel& m) {
 }
 
 void FixtureBuilder::quality(int64_t run_id, int64_t model_id, const QualityPlan& plan) {
-  store::SuiteRecord suite{plan.suite, plan.variant, "1", "hash-" + plan.suite + plan.variant};
+  store::SuiteRecord suite{plan.suite, plan.variant, plan.version,
+                           "hash-" + plan.suite + plan.variant + (plan.version == "1" ? "" : "-v" + plan.version)};
   int64_t suite_id = store_.ensure_suite(suite);
   double sum = 0, sum2 = 0;
   for (int i = 0; i < plan.items; ++i) {

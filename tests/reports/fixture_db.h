@@ -25,6 +25,7 @@ struct QualityPlan {
   std::vector<std::string> metrics;     // every metric gets the same score
   double accuracy = 0;                  // planted: item i is right when its difficulty < accuracy
   uint64_t seed = 1;                    // difficulty stream; the same seed for models means paired items
+  std::string version = "1";
 };
 
 struct PerfPlan {

@@ -188,6 +188,29 @@ TEST(Compare, FlagsAThroughputDropOutsideTheBand) {
   for (const auto& q : r.quality) EXPECT_FALSE(q.regression);
 }
 
+TEST(StudyData, TwoSuiteVersionsKeepTheLatestAndWarn) {
+  std::string dir = temp_dir("versions");
+  {
+    FixtureBuilder b(dir + "/v.db");
+    int64_t model = b.model({"H-30", 20, 30});
+    int64_t r1 = b.run("old");
+    b.quality(r1, model, {"gsm8k", "chat0", 50, 1, {"accuracy"}, 0.5, 3, "1"});
+    int64_t r2 = b.run("new");
+    b.quality(r2, model, {"gsm8k", "chat0", 60, 1, {"accuracy"}, 0.5, 3, "2"});
+  }
+  ResultsDb db(dir + "/v.db");
+  auto study = collect_study(db, db.runs(), "");
+  ASSERT_EQ(study.models.size(), 1u);
+  ASSERT_EQ(study.models[0].scores.size(), 1u);
+  EXPECT_EQ(study.models[0].scores[0].run, "new");
+  EXPECT_EQ(study.models[0].scores[0].n, 60);
+  EXPECT_EQ(study.suites.size(), 1u);
+  bool warned = false;
+  for (const auto& w : study.warnings) warned = warned || w.find("two versions") != std::string::npos;
+  EXPECT_TRUE(warned);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(History, TrendOverRuns) {
   Nightly n(0.75, 0.85, 99);
   ResultsDb db(n.path);
