@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -271,17 +272,21 @@ TEST(Sweep, ReplayedPromptsCycleAndKeepTheirOwnSampling) {
   }
 }
 
+// A port that nothing listens on now, chosen below the kernel's ephemeral range (32768-60999 here) so
+// that servers of concurrently running tests, which bind port 0, can never be handed the same one.
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+  static std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::random_device{}()));
+  for (;;) {
+    int port = std::uniform_int_distribution<int>(20000, 32000)(rng);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
 }
 
 TEST(LaunchedServer, CommandThatExitsAtOnceFailsWithItsLog) {
