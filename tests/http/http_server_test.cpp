@@ -192,6 +192,50 @@ TEST(HttpServer, NoticesAClientThatGoesAway) {
   EXPECT_EQ(server.open_connections(), 0u);
 }
 
+TEST(HttpServer, ExpectContinueGets100BeforeTheBody) {
+  HttpServer server("127.0.0.1", 0, [](const HttpRequest& req, std::shared_ptr<ResponseWriter> w) {
+    w->send(200, "text/plain", "got " + req.body);
+  });
+  int fd = connect_to(server.port());
+  send_all(fd, "POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  std::string interim = read_until(fd, [](const std::string& s) { return contains(s, "\r\n\r\n"); }, 3000ms);
+  EXPECT_TRUE(contains(interim, "HTTP/1.1 100 Continue")) << interim;
+  send_all(fd, "hello");
+  std::string reply = read_until(fd, [](const std::string& s) { return contains(s, "got hello"); }, 3000ms);
+  EXPECT_TRUE(contains(reply, "HTTP/1.1 200 OK")) << reply;
+  ::close(fd);
+}
+
+TEST(HttpServer, Http10StreamEndsWithTheConnection) {
+  HttpServer server("127.0.0.1", 0, [](const HttpRequest&, std::shared_ptr<ResponseWriter> w) {
+    w->start_stream(200, "text/plain");
+    w->write("one ");
+    w->write("two");
+    w->end();
+  });
+  int fd = connect_to(server.port());
+  send_all(fd, "GET / HTTP/1.0\r\n\r\n");
+  bool closed = false;
+  std::string reply = read_until(fd, [](const std::string&) { return false; }, 3000ms, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(contains(reply, "HTTP/1.0 200 OK")) << reply;
+  EXPECT_FALSE(contains(reply, "chunked")) << reply;
+  EXPECT_TRUE(contains(reply, "\r\n\r\none two")) << reply;
+  ::close(fd);
+}
+
+TEST(HttpServer, HeadGetsHeadersWithoutTheBody) {
+  HttpServer server("127.0.0.1", 0, [](const HttpRequest&, std::shared_ptr<ResponseWriter> w) {
+    w->send(200, "text/plain", "BODYTEXT");
+  });
+  int fd = connect_to(server.port());
+  send_all(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string reply = read_until(fd, [](const std::string& s) { return contains(s, "BODYTEXT"); }, 3000ms);
+  EXPECT_TRUE(contains(reply, "Content-Length: 8")) << reply;
+  EXPECT_EQ(reply.find("BODYTEXT"), reply.rfind("BODYTEXT")) << "only the GET carries the body: " << reply;
+  ::close(fd);
+}
+
 TEST(HttpServer, HandlerExceptionBecomes500) {
   HttpServer server("127.0.0.1", 0, [](const HttpRequest&, std::shared_ptr<ResponseWriter>) {
     throw std::runtime_error("boom");
