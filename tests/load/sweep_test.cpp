@@ -12,6 +12,7 @@
 #include <random>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <future>
 #include <thread>
 
@@ -289,6 +290,17 @@ int free_port() {
   }
 }
 
+// The server answers /health (io thread) a moment before its main thread logs "listening on".
+void wait_for_log_line(const std::string& path, const std::string& text) {
+  for (int i = 0; i < 300; ++i) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    if (ss.str().find(text) != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 TEST(LaunchedServer, CommandThatExitsAtOnceFailsWithItsLog) {
   TempDir dir;
   LaunchOptions lo;
@@ -366,6 +378,7 @@ TEST(LaunchedServer, DeathDuringTheRunIsReported) {
   LaunchedServer s(lo);
   s.start();
   ASSERT_NO_THROW(s.check_alive());
+  wait_for_log_line(lo.log_path, "listening on");
   ::kill(s.pid(), SIGKILL);
   auto deadline = monotonic_ns() + 5'000'000'000LL;
   while (s.running() && monotonic_ns() < deadline) std::this_thread::sleep_for(10ms);
@@ -409,6 +422,7 @@ TEST(LaunchedBackend, ServesWhileTheServerRunsThenFailsFastAndStopsIt) {
     return f.get();
   };
   EXPECT_TRUE(once().ok());
+  wait_for_log_line(lo.log_path, "listening on");
   ::kill(pid, SIGKILL);
   GenerationResult dead;
   for (int i = 0; i < 300; ++i) {  // until the death is noticed (a request in between may fail to connect)
