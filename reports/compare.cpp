@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "reports/format.h"
@@ -161,8 +160,8 @@ CompareResult compare_runs(const StudyData& base, const StudyData& head, const C
     if (q.regression)
       r.reasons.push_back("quality " + q.model + " " + q.suite + " " + q.metric + ": " + fixed(q.head, 4) + " vs " +
                           fixed(q.base, 4) + " (delta " + fixed(q.delta, 4) + ", 95% CI [" + fixed(q.ci_low, 4) + ", " +
-                          fixed(q.ci_high, 4) + "], Holm p " + fixed(q.p_holm, 4) + ", n " + std::to_string(q.n) + ", " +
-                          q.method + ")");
+                          fixed(q.ci_high, 4) + "], Holm p " + fixed(q.p_holm, 4) + ", n " + std::to_string(q.n) +
+                          ", " + q.method + ")");
   }
   std::stable_sort(r.reasons.begin(), r.reasons.end(), [](const std::string& a, const std::string& b) {
     return a.rfind("quality", 0) == 0 && b.rfind("quality", 0) != 0;
@@ -224,9 +223,12 @@ std::string render_compare_text(const CompareResult& r, const CompareOptions& o)
   s += "  model | suite | metric | n | base | head | delta | 95% CI | p | Holm p | verdict\n";
   for (const auto& q : r.quality)
     s += "  " + q.model + " | " + q.suite + " | " + q.metric + " | " + std::to_string(q.n) + " | " + fixed(q.base, 4) +
-         " | " + fixed(q.head, 4) + " | " + fixed(q.delta, 4) + " | [" + fixed(q.ci_low, 4) + ", " + fixed(q.ci_high, 4) +
-         "] | " + fixed(q.p, 4) + " | " + fixed(q.p_holm, 4) + " | " +
-         (q.regression ? "REGRESSION" : q.improvement ? "improved" : "ok") + " (" + q.method + ")\n";
+         " | " + fixed(q.head, 4) + " | " + fixed(q.delta, 4) + " | [" + fixed(q.ci_low, 4) + ", " +
+         fixed(q.ci_high, 4) + "] | " + fixed(q.p, 4) + " | " + fixed(q.p_holm, 4) + " | " +
+         (q.regression    ? "REGRESSION"
+          : q.improvement ? "improved"
+                          : "ok") +
+         " (" + q.method + ")\n";
   s += "\nperf (median over repeats)\n";
   s += "  model | shape | load | metric | base | head | ratio | band | p | verdict\n";
   for (const auto& p : r.perf)

@@ -16,7 +16,7 @@ namespace hb::reports {
 
 struct CompareOptions {
   double alpha = 0.05;
-  double min_delta = 0.01;   // quality drops at or below this (absolute) are never regressions
+  double min_delta = 0.01;         // quality drops at or below this (absolute) are never regressions
   double min_band = 0.03;          // smallest relative noise band for throughput
   double min_band_latency = 0.05;  // smallest relative noise band for latency percentiles (noisier)
   int iterations = 10000;
@@ -45,8 +45,8 @@ struct CompareResult {
   bool regression = false;
   std::vector<QualityDelta> quality;
   std::vector<PerfDelta> perf;
-  std::vector<std::string> reasons;   // one line per regression
-  std::vector<std::string> notes;     // models or points present in only one run, too few repeats, ...
+  std::vector<std::string> reasons;  // one line per regression
+  std::vector<std::string> notes;    // models or points present in only one run, too few repeats, ...
 };
 
 CompareResult compare_runs(const StudyData& base, const StudyData& head, const CompareOptions& options);

@@ -85,7 +85,8 @@ std::string ratio_text(double r) { return fixed(r, 2) + "x"; }
 
 GatePolicy parse_gate_policy(const nlohmann::json& j, const std::string& source) {
   GatePolicy p;
-  only_keys(j, {"alpha", "default_margin", "auto_margin", "suites", "throughput", "bootstrap"}, "the top level", source);
+  only_keys(j, {"alpha", "default_margin", "auto_margin", "suites", "throughput", "bootstrap"}, "the top level",
+            source);
   if (j.contains("alpha")) p.alpha = number(j["alpha"], "alpha", source, 1e-6, 0.5);
   if (j.contains("default_margin")) p.default_margin = number(j["default_margin"], "default_margin", source, 0, 1);
   if (j.contains("auto_margin")) {
@@ -149,21 +150,21 @@ GateDecision run_gate(const StudyData& study, const std::vector<std::string>& ca
     if (!study.model(c)) {
       std::string hint = did_you_mean(c, names);
       throw Error(ErrorCode::usage, "candidate '" + c + "' has no results in the selected runs" +
-                                        (hint.empty() ? "" : "; " + hint) + "; models: " + (names.empty() ? "(none)" : join(names, ", ")));
+                                        (hint.empty() ? "" : "; " + hint) +
+                                        "; models: " + (names.empty() ? "(none)" : join(names, ", ")));
     }
   }
   // Gated suites and margins.
   std::vector<GatePolicy::SuiteRule> gated = policy.suites;
   if (gated.empty())
     for (const auto& s : base->scores)
-      gated.push_back({s.suite,
-                       policy.auto_margin ? std::max(policy.default_margin, 1.959964 * s.se) : policy.default_margin,
-                       ""});
+      gated.push_back(
+          {s.suite, policy.auto_margin ? std::max(policy.default_margin, 1.959964 * s.se) : policy.default_margin, ""});
 
   const PerfLevel* base_level = nullptr;
   if (policy.shape)
-    base_level = policy.load ? level_at(*base, *policy.shape, policy.load_kind, *policy.load)
-                             : peak_level(*base, *policy.shape);
+    base_level =
+        policy.load ? level_at(*base, *policy.shape, policy.load_kind, *policy.load) : peak_level(*base, *policy.shape);
 
   for (const auto& name : chosen) {
     const ModelData& cand = *study.model(name);
@@ -222,9 +223,9 @@ GateDecision run_gate(const StudyData& study, const std::vector<std::string>& ca
       sc.lower = ni.lower;
       sc.p = ni.p;
       sc.passed = ni.passed;
-      sc.method = sc.samples_per_item > 1 ? "paired bootstrap over problems (" + std::to_string(sc.samples_per_item) +
-                                                " samples per item)"
-                                          : "paired bootstrap";
+      sc.method = sc.samples_per_item > 1
+                      ? "paired bootstrap over problems (" + std::to_string(sc.samples_per_item) + " samples per item)"
+                      : "paired bootstrap";
       if (single_binary) sc.mcnemar_p = stats::mcnemar(a, b).p_two_sided;
       sc.reason = std::string(sc.passed ? "PASS " : "FAIL ") + sc.suite + " " + sc.metric + ": delta " +
                   fixed(sc.delta, 4) + " (" + fixed(sc.candidate_score, 4) + " vs " + fixed(sc.baseline_score, 4) +
@@ -237,9 +238,10 @@ GateDecision run_gate(const StudyData& study, const std::vector<std::string>& ca
       v.suites.push_back(sc);
     }
     if (policy.shape) {
-      const PerfLevel* lvl = policy.load ? level_at(cand, *policy.shape, policy.load_kind, *policy.load)
-                                         : peak_level(cand, *policy.shape);
-      std::string where = *policy.shape + (policy.load ? " " + policy.load_kind + "=" + fixed(*policy.load, 0) : " (peak)");
+      const PerfLevel* lvl =
+          policy.load ? level_at(cand, *policy.shape, policy.load_kind, *policy.load) : peak_level(cand, *policy.shape);
+      std::string where =
+          *policy.shape + (policy.load ? " " + policy.load_kind + "=" + fixed(*policy.load, 0) : " (peak)");
       if (!base_level) {
         v.passed = false;
         v.reasons.push_back("FAIL throughput: the baseline " + study.baseline + " has no perf data at " + where);
@@ -309,15 +311,18 @@ std::string render_gate_json(const GateDecision& d) {
 
 std::string render_gate_text(const GateDecision& d, const GatePolicy& policy) {
   std::string o = "gate: baseline " + d.baseline + ", alpha " + fixed(policy.alpha, 3) + ", " +
-                  std::to_string(policy.iterations) + " bootstrap resamples (seed " + std::to_string(policy.seed) + ")\n";
+                  std::to_string(policy.iterations) + " bootstrap resamples (seed " + std::to_string(policy.seed) +
+                  ")\n";
   for (const auto& c : d.candidates) {
     o += "\n" + c.model + (c.ratio_label.empty() ? "" : " (" + c.ratio_label + ")") + ": " +
          (c.passed ? "PASSED" : "FAILED") + "\n";
     for (const auto& r : c.reasons) o += "  " + r + "\n";
   }
   o += "\n";
-  if (d.chosen) o += "chosen: " + *d.chosen + " (" + d.rule + ")\n";
-  else o += "chosen: none (no candidate passed every check)\n";
+  if (d.chosen)
+    o += "chosen: " + *d.chosen + " (" + d.rule + ")\n";
+  else
+    o += "chosen: none (no candidate passed every check)\n";
   return o;
 }
 

@@ -12,11 +12,10 @@
 //    "bootstrap": {"iterations": 10000, "seed": 20240917}}
 // Without "suites", every suite of the baseline is gated at default_margin. Without "load", the peak level of
 // each model is compared. Without "throughput", candidates are ranked by their Mamba fraction.
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "reports/study_data.h"
 
@@ -29,7 +28,7 @@ struct GatePolicy {
   // half-width when that is larger (small suites such as AIME get a margin their size can resolve).
   bool auto_margin = false;
   struct SuiteRule {
-    std::string suite;   // suite label or bare name
+    std::string suite;  // suite label or bare name
     double margin = 0.02;
     std::string metric;  // "" = the suite's primary metric
   };
@@ -68,7 +67,7 @@ struct CandidateVerdict {
 struct GateDecision {
   std::string baseline;
   std::optional<std::string> chosen;
-  std::string rule;                  // how the chosen one was ranked
+  std::string rule;  // how the chosen one was ranked
   std::vector<CandidateVerdict> candidates;
 };
 

@@ -66,7 +66,8 @@ std::vector<HistoryPoint> metric_history(const ResultsDb& db, const std::string&
     std::vector<std::string> names(known.begin(), known.end());
     std::string hint = did_you_mean(metric, names);
     throw Error(ErrorCode::usage, "model '" + model + "' has no values of metric '" + metric + "'" +
-                                      (hint.empty() ? "" : "; " + hint) + "; metrics: " + (names.empty() ? "(none)" : join(names, ", ")));
+                                      (hint.empty() ? "" : "; " + hint) +
+                                      "; metrics: " + (names.empty() ? "(none)" : join(names, ", ")));
   }
   std::stable_sort(out.begin(), out.end(), [](const HistoryPoint& a, const HistoryPoint& b) {
     return std::tie(a.run_id, a.series) < std::tie(b.run_id, b.series);

@@ -66,15 +66,16 @@ std::string render_throughput_chart(const StudyData& study, const std::string& s
 
 std::string render_index_html(const StudyData& study, const std::vector<ParetoPanel>& panels,
                               const GateDecision* decision, const GatePolicy* policy) {
-  std::string o = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>hybench report</title>\n";
+  std::string o =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>hybench report</title>\n";
   o += "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
   std::vector<std::string> run_names;
   for (const auto& r : study.runs) run_names.push_back(r.name);
   std::string runs_text;
   for (const auto& n : run_names) runs_text += (runs_text.empty() ? "" : ", ") + n;
-  o += "<h1>hybench report</h1>\n<div class=\"muted\">runs: " + esc(runs_text) + " &middot; baseline: " +
-       esc(study.baseline.empty() ? "none" : study.baseline) + " &middot; " + std::to_string(study.models.size()) +
-       " models, " + std::to_string(study.suites.size()) + " suites</div>\n";
+  o += "<h1>hybench report</h1>\n<div class=\"muted\">runs: " + esc(runs_text) +
+       " &middot; baseline: " + esc(study.baseline.empty() ? "none" : study.baseline) + " &middot; " +
+       std::to_string(study.models.size()) + " models, " + std::to_string(study.suites.size()) + " suites</div>\n";
 
   // Recommendation.
   if (decision) {
@@ -82,13 +83,14 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
       const CandidateVerdict* c = nullptr;
       for (const auto& v : decision->candidates)
         if (v.model == *decision->chosen) c = &v;
-      std::string speed = c && c->throughput_ratio ? fixed(*c->throughput_ratio, 2) + "x the output throughput of " +
-                                                         decision->baseline
-                                                   : "";
+      std::string speed = c && c->throughput_ratio
+                              ? fixed(*c->throughput_ratio, 2) + "x the output throughput of " + decision->baseline
+                              : "";
       o += "<div class=\"verdict\" id=\"recommendation\"><b>Recommended: " + esc(*decision->chosen) +
            (c && !c->ratio_label.empty() ? " (" + esc(c->ratio_label) + ")" : "") + "</b>" +
-           (speed.empty() ? "" : " &mdash; " + esc(speed)) + (policy && policy->shape ? " at " + esc(*policy->shape) : "") +
-           ", non-inferior to " + esc(decision->baseline) + " on every suite (" + margin_text(decision, c) +
+           (speed.empty() ? "" : " &mdash; " + esc(speed)) +
+           (policy && policy->shape ? " at " + esc(*policy->shape) : "") + ", non-inferior to " +
+           esc(decision->baseline) + " on every suite (" + margin_text(decision, c) +
            "; paired one-sided test at 95%). It is " + esc(decision->rule) + ".</div>\n";
     } else {
       o += "<div class=\"verdict none\" id=\"recommendation\"><b>No hybrid passes the default gate</b> against " +
@@ -108,8 +110,8 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
   double w = 0, h = 0;
   std::string body = render_pareto_body(panels, w, h);
   o += "<svg id=\"pareto\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(w, 0) + "\" height=\"" + fixed(h, 0) +
-       "\" viewBox=\"0 0 " + fixed(w, 0) + " " + fixed(h, 0) + "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n" +
-       body + "</svg>\n";
+       "\" viewBox=\"0 0 " + fixed(w, 0) + " " + fixed(h, 0) +
+       "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n" + body + "</svg>\n";
 
   // Scores.
   o += "<h2>Scores</h2>\n<table>\n<tr><th>model</th><th>Mamba layers</th>";
@@ -130,8 +132,9 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
       std::string delta;
       if (base && &m != base)
         for (const auto& bs : base->scores)
-          if (bs.suite == sc->suite) delta = " <span class=\"muted\">(" + (sc->value - bs.value >= 0 ? std::string("+") : "") +
-                                             fixed((sc->value - bs.value) * 100, 1) + ")</span>";
+          if (bs.suite == sc->suite)
+            delta = " <span class=\"muted\">(" + (sc->value - bs.value >= 0 ? std::string("+") : "") +
+                    fixed((sc->value - bs.value) * 100, 1) + ")</span>";
       o += "<td class=\"num\">" + fixed(sc->value * 100, 1) + " &plusmn; " + fixed(1.959964 * sc->se * 100, 1) + delta +
            "</td>";
     }
@@ -145,14 +148,16 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
   o += "Metric per suite: ";
   if (!study.models.empty()) {
     std::string metrics;
-    for (const auto& sc : study.models.front().scores) metrics += (metrics.empty() ? "" : ", ") + sc.suite + " " + sc.metric;
+    for (const auto& sc : study.models.front().scores)
+      metrics += (metrics.empty() ? "" : ", ") + sc.suite + " " + sc.metric;
     o += esc(metrics);
   }
   o += ".</p>\n";
 
   // Gate details.
   if (decision && !decision->candidates.empty()) {
-    o += "<h2>Gate against " + esc(decision->baseline) + "</h2>\n<table>\n<tr><th>candidate</th><th>verdict</th><th>checks</th></tr>\n";
+    o += "<h2>Gate against " + esc(decision->baseline) +
+         "</h2>\n<table>\n<tr><th>candidate</th><th>verdict</th><th>checks</th></tr>\n";
     for (const auto& c : decision->candidates) {
       o += "<tr><td>" + esc(c.model) + "</td><td>" + (c.passed ? "pass" : "fail") + "</td><td>";
       for (size_t i = 0; i < c.reasons.size(); ++i) o += (i ? "<br>" : "") + esc(c.reasons[i]);
@@ -167,7 +172,8 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
     double cw = 560, ch = 360;
     std::string tb;
     for (size_t i = 0; i < study.shapes.size(); ++i)
-      tb += render_throughput_chart(study, study.shapes[i], cw * static_cast<double>(i % 2), ch * static_cast<double>(i / 2));
+      tb += render_throughput_chart(study, study.shapes[i], cw * static_cast<double>(i % 2),
+                                    ch * static_cast<double>(i / 2));
     double tw = cw * static_cast<double>(std::min<size_t>(2, study.shapes.size()));
     double th = ch * static_cast<double>((study.shapes.size() + 1) / 2);
     o += "<svg id=\"throughput\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(tw, 0) + "\" height=\"" +
@@ -185,15 +191,16 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
             return it == l.latency_ms.end() ? std::string("&mdash;") : fixed(it->second, 1);
           };
           o += "<tr><td>" + esc(shape) + "</td><td>" + esc(m.info.name) + "</td><td>" + esc(l.load_kind) + "=" +
-               fixed(l.load, 0) + "</td><td class=\"num\">" + fixed(l.median_output_tok_per_s, 1) + "</td><td class=\"num\">" +
-               lat("ttft_ms.p50") + "</td><td class=\"num\">" + lat("ttft_ms.p90") + "</td><td class=\"num\">" +
-               lat("ttft_ms.p99") + "</td><td class=\"num\">" + lat("tpot_ms.p50") + "</td><td class=\"num\">" +
-               lat("tpot_ms.p99") + "</td><td class=\"num\">" + lat("e2e_ms.p50") + "</td><td class=\"num\">" +
-               lat("e2e_ms.p99") + "</td><td class=\"num\">" + std::to_string(l.repeats) + "</td><td class=\"num\">" +
-               std::to_string(l.errors) + "</td></tr>\n";
+               fixed(l.load, 0) + "</td><td class=\"num\">" + fixed(l.median_output_tok_per_s, 1) +
+               "</td><td class=\"num\">" + lat("ttft_ms.p50") + "</td><td class=\"num\">" + lat("ttft_ms.p90") +
+               "</td><td class=\"num\">" + lat("ttft_ms.p99") + "</td><td class=\"num\">" + lat("tpot_ms.p50") +
+               "</td><td class=\"num\">" + lat("tpot_ms.p99") + "</td><td class=\"num\">" + lat("e2e_ms.p50") +
+               "</td><td class=\"num\">" + lat("e2e_ms.p99") + "</td><td class=\"num\">" + std::to_string(l.repeats) +
+               "</td><td class=\"num\">" + std::to_string(l.errors) + "</td></tr>\n";
         }
-    o += "</table>\n<p class=\"muted\">Shapes are input:output tokens. TPOT excludes the first token; throughput counts "
-         "output tokens over the point's wall-clock window (see docs/METRICS.md).</p>\n";
+    o +=
+        "</table>\n<p class=\"muted\">Shapes are input:output tokens. TPOT excludes the first token; throughput counts "
+        "output tokens over the point's wall-clock window (see docs/METRICS.md).</p>\n";
   }
 
   // Provenance.

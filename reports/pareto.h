@@ -15,18 +15,18 @@ struct ParetoPoint {
   std::string model, ratio_label;
   double x = 0, x_low = 0, x_high = 0;  // relative throughput; low/high from the repeats' min/max
   double y = 0, y_se = 0;
-  double tok_per_s = 0;                 // absolute peak median output tok/s
+  double tok_per_s = 0;  // absolute peak median output tok/s
   bool frontier = true;
   std::string dominated_by;
 };
 
 struct ParetoPanel {
   std::string shape;
-  std::string suite;                 // "average" or a suite label
-  std::vector<std::string> suites;   // suites averaged
+  std::string suite;                // "average" or a suite label
+  std::vector<std::string> suites;  // suites averaged
   std::string baseline;
-  bool log_x = false;                // the x range passes 5x
-  std::vector<ParetoPoint> points;   // by x, then name
+  bool log_x = false;               // the x range passes 5x
+  std::vector<ParetoPoint> points;  // by x, then name
 };
 
 // One average panel and one panel per suite for every shape where the baseline has perf data.

@@ -27,8 +27,8 @@ void prepare_output_dir(const std::string& out_dir) {
     throw Error(ErrorCode::usage, "--out '" + out_dir + "' is a file, not a folder; pass a folder path");
   std::filesystem::create_directories(p, ec);
   if (ec)
-    throw Error(ErrorCode::usage, "cannot create the output folder '" + out_dir + "': " + ec.message() +
-                                      "; pass a writable --out");
+    throw Error(ErrorCode::usage,
+                "cannot create the output folder '" + out_dir + "': " + ec.message() + "; pass a writable --out");
   if (::access(out_dir.c_str(), W_OK | X_OK) != 0)
     throw Error(ErrorCode::usage, "output folder '" + out_dir + "' is not writable (" + std::strerror(errno) +
                                       "); pass a writable --out");

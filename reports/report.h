@@ -11,7 +11,7 @@ namespace hb::reports {
 struct ReportOptions {
   std::vector<std::string> runs;  // empty = every run
   std::string out_dir;
-  std::string baseline;           // model display name; "" = the model with the fewest Mamba layers
+  std::string baseline;  // model display name; "" = the model with the fewest Mamba layers
 };
 
 // Creates out_dir (and parents) or throws Error{usage} naming it when it cannot be created or written.

@@ -87,8 +87,9 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path) {
   v.step();
   int64_t version = v.int64(0);
   if (version == 0)
-    throw Error(ErrorCode::usage, "'" + path + "' is an SQLite file without the hybench schema (user_version 0); "
-                                              "pass a database written by hybench");
+    throw Error(ErrorCode::usage, "'" + path +
+                                      "' is an SQLite file without the hybench schema (user_version 0); "
+                                      "pass a database written by hybench");
   if (version > store::Store::schema_version())
     throw Error(ErrorCode::usage, "database '" + path + "' has schema version " + std::to_string(version) +
                                       ", newer than this hybench supports (" +
@@ -109,7 +110,8 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path) {
     runs_.push_back(std::move(r));
   }
   if (runs_.empty())
-    throw Error(ErrorCode::usage, "database '" + path + "' holds no runs; run `hybench eval` (or a sweep) into it first");
+    throw Error(ErrorCode::usage,
+                "database '" + path + "' holds no runs; run `hybench eval` (or a sweep) into it first");
 }
 
 ResultsDb::~ResultsDb() = default;
@@ -163,7 +165,8 @@ std::optional<ModelInfo> ResultsDb::model_by_name(const std::string& name) const
 
 std::vector<SuiteInfo> ResultsDb::suites() const {
   std::vector<SuiteInfo> out;
-  auto s = db_->prepare("SELECT id, name, variant, version, prompt_hash FROM suites ORDER BY name, variant, version, id");
+  auto s =
+      db_->prepare("SELECT id, name, variant, version, prompt_hash FROM suites ORDER BY name, variant, version, id");
   while (s.step()) out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4)});
   return out;
 }
@@ -173,7 +176,8 @@ std::vector<MetricRow> ResultsDb::metric_rows(const std::vector<RunInfo>& runs) 
   auto s = db_->prepare(
       "SELECT r.name, m.display_name, s.name, s.variant, x.metric, x.n, x.value, x.stderr, r.id, m.id, s.id "
       "FROM metrics x JOIN runs r ON r.id = x.run_id JOIN models m ON m.id = x.model_id "
-      "JOIN suites s ON s.id = x.suite_id WHERE x.run_id IN (" + id_list(runs) + ")");
+      "JOIN suites s ON s.id = x.suite_id WHERE x.run_id IN (" +
+      id_list(runs) + ")");
   while (s.step()) {
     MetricRow row;
     row.run = s.text(0);
@@ -203,7 +207,8 @@ std::vector<PerfPoint> ResultsDb::perf_points(const std::vector<RunInfo>& runs) 
       "SELECT r.name, m.display_name, p.run_id, p.model_id, p.point_key, p.shape, p.load_kind, p.status, "
       "p.load_value, p.repeat_index, COALESCE(p.requests,0), COALESCE(p.errors,0), COALESCE(p.metrics_json,''), "
       "COALESCE(p.settings_json,'') FROM perf_points p JOIN runs r ON r.id = p.run_id "
-      "JOIN models m ON m.id = p.model_id WHERE p.run_id IN (" + id_list(runs) + ")");
+      "JOIN models m ON m.id = p.model_id WHERE p.run_id IN (" +
+      id_list(runs) + ")");
   while (s.step()) {
     PerfPoint p;
     p.run = s.text(0);

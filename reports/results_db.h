@@ -6,11 +6,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace hb::store {
 class Db;
@@ -88,9 +87,9 @@ class ResultsDb {
   std::vector<RunInfo> select_runs(const std::vector<std::string>& names) const;
   const RunInfo& run(const std::string& name) const;
 
-  std::vector<ModelInfo> models() const;                       // by display name, then id
+  std::vector<ModelInfo> models() const;  // by display name, then id
   std::optional<ModelInfo> model_by_name(const std::string& name) const;
-  std::vector<SuiteInfo> suites() const;                       // by name, variant, version, id
+  std::vector<SuiteInfo> suites() const;  // by name, variant, version, id
 
   // Metrics rows of the given runs, ordered by run name, model, suite, variant, metric.
   std::vector<MetricRow> metric_rows(const std::vector<RunInfo>& runs) const;

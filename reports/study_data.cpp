@@ -38,7 +38,8 @@ std::string primary_metric(const std::vector<std::string>& metrics) {
 }
 
 std::optional<double> output_tok_per_s(const PerfPoint& p) {
-  for (const char* key : {"output_tok_per_s", "output_tokens_per_s", "output_throughput", "output_throughput_tok_per_s"})
+  for (const char* key :
+       {"output_tok_per_s", "output_tokens_per_s", "output_throughput", "output_throughput_tok_per_s"})
     if (auto v = p.get(key)) return v;
   return std::nullopt;
 }
@@ -97,7 +98,8 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
     sc.samples_per_item = k;
     auto& md = by_id[model_id];
     // One score per suite label: with two versions of a suite, the latest run's wins (and a warning says so).
-    auto same = std::find_if(md.scores.begin(), md.scores.end(), [&](const SuiteScore& x) { return x.suite == sc.suite; });
+    auto same =
+        std::find_if(md.scores.begin(), md.scores.end(), [&](const SuiteScore& x) { return x.suite == sc.suite; });
     if (same != md.scores.end()) {
       int64_t other_run = 0;
       for (const auto& r : out.runs)
@@ -156,8 +158,10 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
       l.errors += p->errors;
       double tok = *output_tok_per_s(*p);
       l.output_tok_per_s.push_back(tok);
-      if (auto tpot = p->get("tpot_ms", "mean"); tpot && *tpot > 0) per_user.push_back(1000.0 / *tpot);
-      else if (l.load_kind == "concurrency" && l.load > 0) per_user.push_back(tok / l.load);
+      if (auto tpot = p->get("tpot_ms", "mean"); tpot && *tpot > 0)
+        per_user.push_back(1000.0 / *tpot);
+      else if (l.load_kind == "concurrency" && l.load > 0)
+        per_user.push_back(tok / l.load);
       for (const char* metric : {"ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"})
         for (const char* stat : {"p50", "p90", "p95", "p99"})
           if (auto v = p->get(metric, stat)) lat[std::string(metric) + "." + stat].push_back(*v);
@@ -210,7 +214,8 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
       for (const auto& m : out.models) names.push_back(m.info.name);
       std::string hint = did_you_mean(baseline, names);
       throw Error(ErrorCode::usage, "baseline model '" + baseline + "' has no results in the selected runs" +
-                                        (hint.empty() ? "" : "; " + hint) + "; models: " + (names.empty() ? "(none)" : join(names, ", ")));
+                                        (hint.empty() ? "" : "; " + hint) +
+                                        "; models: " + (names.empty() ? "(none)" : join(names, ", ")));
     }
     out.baseline = baseline;
   } else {
@@ -227,7 +232,8 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
       if (!out.shapes.empty()) {
         for (const auto& m : out.models) {
           const PerfLevel* l = peak_level(m, out.shapes.front());
-          if (l && (!best || l->median_output_tok_per_s < peak_level(*best, out.shapes.front())->median_output_tok_per_s))
+          if (l &&
+              (!best || l->median_output_tok_per_s < peak_level(*best, out.shapes.front())->median_output_tok_per_s))
             best = &m;
         }
         how = "the slowest at " + out.shapes.front();

@@ -37,19 +37,19 @@ struct PerfLevel {
 
 struct ModelData {
   ModelInfo info;
-  std::vector<SuiteScore> scores;                 // by suite label
-  std::map<std::string, ItemScores> items;        // suite label -> per-item scores of the primary metric
+  std::vector<SuiteScore> scores;           // by suite label
+  std::map<std::string, ItemScores> items;  // suite label -> per-item scores of the primary metric
   // suite label -> metric -> per-item scores, for every metric in the samples (gates may pick another metric)
   std::map<std::string, std::map<std::string, ItemScores>> metric_items;
-  std::vector<PerfLevel> perf;                    // by shape, load kind, load
+  std::vector<PerfLevel> perf;  // by shape, load kind, load
 };
 
 struct StudyData {
   std::vector<RunInfo> runs;
-  std::vector<SuiteInfo> suites;   // suites with scores in the selected runs
-  std::vector<ModelData> models;   // by display name
-  std::string baseline;            // display name ("" when no model has data)
-  std::vector<std::string> shapes; // workload shapes with perf data, sorted
+  std::vector<SuiteInfo> suites;    // suites with scores in the selected runs
+  std::vector<ModelData> models;    // by display name
+  std::string baseline;             // display name ("" when no model has data)
+  std::vector<std::string> shapes;  // workload shapes with perf data, sorted
   std::vector<std::string> warnings;
   const ModelData* model(const std::string& name) const;
 };

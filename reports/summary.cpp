@@ -1,7 +1,6 @@
 #include "reports/summary.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "reports/format.h"
@@ -39,8 +38,9 @@ std::string render_summary_json(const std::vector<MetricRow>& rows) {
 
 std::string render_summary_md(const std::vector<RunInfo>& runs, const std::vector<MetricRow>& rows) {
   std::string out = "# hybench summary\n\n";
-  out += "Scores per run, model, suite and metric. n counts items (problems); stderr is over items, so for\n"
-         "multi-sample suites it is clustered over problems. 95% CI = value +- 1.96 stderr.\n\n";
+  out +=
+      "Scores per run, model, suite and metric. n counts items (problems); stderr is over items, so for\n"
+      "multi-sample suites it is clustered over problems. 95% CI = value +- 1.96 stderr.\n\n";
   if (rows.empty()) {
     out += "No metrics are stored for the selected runs.\n";
   } else {
@@ -51,8 +51,8 @@ std::string render_summary_md(const std::vector<RunInfo>& runs, const std::vecto
       if (r.value && r.stderr_ && std::isfinite(*r.value) && std::isfinite(*r.stderr_))
         ci = "[" + fixed(*r.value - 1.96 * *r.stderr_, 4) + ", " + fixed(*r.value + 1.96 * *r.stderr_, 4) + "]";
       out += "| " + md_cell(r.run) + " | " + md_cell(r.model) + " | " + md_cell(suite_label(r)) + " | " +
-             md_cell(r.metric) + " | " + std::to_string(r.n) + " | " + fixed(r.value, 4) + " | " +
-             fixed(r.stderr_, 4) + " | " + ci + " |\n";
+             md_cell(r.metric) + " | " + std::to_string(r.n) + " | " + fixed(r.value, 4) + " | " + fixed(r.stderr_, 4) +
+             " | " + ci + " |\n";
     }
   }
   out += "\n## Runs\n\n";

@@ -46,7 +46,8 @@ std::vector<double> linear_ticks(double lo, double hi, double step) {
 
 std::vector<double> log_ticks(double lo, double hi) {
   std::vector<double> t;
-  for (int e = static_cast<int>(std::floor(std::log10(lo))) - 1; e <= static_cast<int>(std::ceil(std::log10(hi))); ++e) {
+  for (int e = static_cast<int>(std::floor(std::log10(lo))) - 1; e <= static_cast<int>(std::ceil(std::log10(hi)));
+       ++e) {
     for (double m : {1.0, 2.0, 5.0}) {
       double v = m * std::pow(10.0, e);
       if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) t.push_back(v);
@@ -108,8 +109,8 @@ std::string render_chart(const Chart& c, double left, double top) {
   y.p1 = top + kMarginTop;
 
   std::string o = "<g class=\"chart\">\n";
-  o += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(c.width) + "\" height=\"" +
-       num(c.height) + "\" fill=\"#ffffff\" stroke=\"#dddddd\"/>\n";
+  o += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(c.width) + "\" height=\"" + num(c.height) +
+       "\" fill=\"#ffffff\" stroke=\"#dddddd\"/>\n";
   o += "<text x=\"" + num(left + c.width / 2) + "\" y=\"" + num(top + 18) +
        "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">" + xml_escape(c.title) + "</text>\n";
   if (!c.note.empty())
@@ -186,9 +187,10 @@ std::string render_chart(const Chart& c, double left, double top) {
     if (s.name.empty()) continue;
     std::string color = s.muted ? "#aaaaaa" : s.color;
     o += "<line x1=\"" + num(x.p0 + 8) + "\" y1=\"" + num(ly - 3) + "\" x2=\"" + num(x.p0 + 22) + "\" y2=\"" +
-         num(ly - 3) + "\" stroke=\"" + color + "\" stroke-width=\"3\"" + (s.dashed ? " stroke-dasharray=\"3,2\"" : "") +
-         "/>\n";
-    o += "<text x=\"" + num(x.p0 + 26) + "\" y=\"" + num(ly) + "\" font-size=\"10\">" + xml_escape(s.name) + "</text>\n";
+         num(ly - 3) + "\" stroke=\"" + color + "\" stroke-width=\"3\"" +
+         (s.dashed ? " stroke-dasharray=\"3,2\"" : "") + "/>\n";
+    o +=
+        "<text x=\"" + num(x.p0 + 26) + "\" y=\"" + num(ly) + "\" font-size=\"10\">" + xml_escape(s.name) + "</text>\n";
     ly += 13;
   }
   o += "</g>\n";

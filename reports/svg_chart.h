@@ -16,12 +16,12 @@ struct ChartPoint {
 };
 
 struct ChartSeries {
-  std::string name;        // legend entry ("" = not in the legend)
+  std::string name;  // legend entry ("" = not in the legend)
   std::string color = "#1f77b4";
   bool markers = true;
-  bool line = false;       // connect the points in the given order
+  bool line = false;  // connect the points in the given order
   bool dashed = false;
-  bool muted = false;      // drawn light (dominated points)
+  bool muted = false;  // drawn light (dominated points)
   std::vector<ChartPoint> points;
 };
 
@@ -32,7 +32,7 @@ struct Chart {
   double width = 520, height = 360;
   std::vector<ChartSeries> series;
   std::optional<double> y_min, y_max, x_min, x_max;  // forced axis ends
-  std::string note;        // small text under the title
+  std::string note;                                  // small text under the title
 };
 
 // One <g> element drawing the chart with its top-left corner at (left, top).

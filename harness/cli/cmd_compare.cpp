@@ -28,7 +28,9 @@ void add_compare_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--base", o->base, "the reference run")->required();
   cmd->add_option("--head", o->head, "the run to judge")->required();
   cmd->add_flag("--json", o->json, "print the verdict as JSON on stdout instead of text");
-  cmd->add_option("--alpha", o->options.alpha, "significance level")->capture_default_str()->check(CLI::Range(1e-6, 0.5));
+  cmd->add_option("--alpha", o->options.alpha, "significance level")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 0.5));
   cmd->add_option("--min-delta", o->options.min_delta, "quality drops up to this (absolute) are never regressions")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

@@ -30,15 +30,18 @@ void add_gate_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--baseline", o->baseline, "baseline model (display name)")->required();
   cmd->add_option("--candidates", o->candidates, "candidate models, comma-separated (default: all others)")
       ->delimiter(',');
-  cmd->add_option("--policy", o->policy,
-                  "policy JSON: {\"alpha\", \"default_margin\", \"auto_margin\", \"suites\": {NAME: {\"margin\"}}, "
-                  "\"throughput\": {\"shape\", \"load_kind\", \"load\", \"min_ratio\"}, \"bootstrap\"} (docs/REPORTS.md)")
+  cmd->add_option(
+         "--policy", o->policy,
+         "policy JSON: {\"alpha\", \"default_margin\", \"auto_margin\", \"suites\": {NAME: {\"margin\"}}, "
+         "\"throughput\": {\"shape\", \"load_kind\", \"load\", \"min_ratio\"}, \"bootstrap\"} (docs/REPORTS.md)")
       ->required();
-  cmd->add_option("--runs", o->runs, "runs to use, comma-separated (default: all; the latest run wins)")->delimiter(',');
+  cmd->add_option("--runs", o->runs, "runs to use, comma-separated (default: all; the latest run wins)")
+      ->delimiter(',');
   cmd->add_flag("--json", o->json, "print the decision as JSON on stdout instead of text");
   cmd->callback([o, &exit_code] {
     if (!file_exists(o->policy))
-      throw Error(ErrorCode::usage, "gate policy '" + o->policy + "' does not exist; pass a policy JSON file with --policy");
+      throw Error(ErrorCode::usage,
+                  "gate policy '" + o->policy + "' does not exist; pass a policy JSON file with --policy");
     auto policy = reports::parse_gate_policy(read_json_file(o->policy), o->policy);
     reports::ResultsDb db(o->db);
     auto study = reports::collect_study(db, db.select_runs(o->runs), o->baseline);

@@ -12,7 +12,8 @@
 namespace hb::cli {
 
 void add_report_command(CLI::App& root, int& exit_code) {
-  auto* cmd = root.add_subcommand("report", "Write summary tables, the Pareto plot and an HTML page from stored results");
+  auto* cmd =
+      root.add_subcommand("report", "Write summary tables, the Pareto plot and an HTML page from stored results");
   cmd->footer(
       "Writes DIR/summary.md and DIR/summary.json (one row per run x model x suite x metric), DIR/pareto.svg\n"
       "(quality vs throughput relative to the baseline, per workload shape) and DIR/index.html (one self-contained\n"

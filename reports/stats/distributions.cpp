@@ -22,8 +22,10 @@ double normal_quantile(double p) {
   double lo = -40, hi = 40;
   for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
     double mid = 0.5 * (lo + hi);
-    if (normal_cdf(mid) < p) lo = mid;
-    else hi = mid;
+    if (normal_cdf(mid) < p)
+      lo = mid;
+    else
+      hi = mid;
   }
   return 0.5 * (lo + hi);
 }

@@ -11,8 +11,8 @@ struct Interval {
 
 struct Estimate {
   double mean = 0;
-  double se = 0;    // standard error of the mean
-  int64_t n = 0;    // independent units (items; problems for multi-sample suites)
+  double se = 0;  // standard error of the mean
+  int64_t n = 0;  // independent units (items; problems for multi-sample suites)
 };
 
 // Wilson score interval for a binomial proportion (good near 0 and 1 and for small n).

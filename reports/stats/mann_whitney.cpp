@@ -39,7 +39,8 @@ MannWhitneyResult mann_whitney(const std::vector<double>& x, const std::vector<d
   bool ties = false;
   for (double a : x) {
     for (double b : y) {
-      if (a > b) r.u += 1;
+      if (a > b)
+        r.u += 1;
       else if (a == b) {
         r.u += 0.5;
         ties = true;

@@ -6,10 +6,10 @@
 namespace hb::reports::stats {
 
 struct MannWhitneyResult {
-  double u = 0;           // U of x: #(x_i > y_j) + 0.5 #(x_i == y_j)
+  double u = 0;  // U of x: #(x_i > y_j) + 0.5 #(x_i == y_j)
   double p_two_sided = 1;
-  double p_less = 1;      // one-sided p for H1: x tends to be smaller than y
-  double p_greater = 1;   // one-sided p for H1: x tends to be larger than y
+  double p_less = 1;     // one-sided p for H1: x tends to be smaller than y
+  double p_greater = 1;  // one-sided p for H1: x tends to be larger than y
   bool exact = false;
 };
 

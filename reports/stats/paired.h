@@ -15,12 +15,12 @@ inline constexpr int kDefaultIterations = 10000;
 
 struct BootstrapResult {
   int64_t n = 0;
-  double delta = 0;          // mean(b - a)
-  double se = 0;             // sd of the replicates
-  Interval ci;               // percentile interval at the confidence asked
+  double delta = 0;            // mean(b - a)
+  double se = 0;               // sd of the replicates
+  Interval ci;                 // percentile interval at the confidence asked
   double lower_one_sided = 0;  // (alpha)-quantile: the one-sided lower bound at confidence 1 - alpha
-  double p_two_sided = 1;    // shifted-null bootstrap p for delta != 0
-  double p_worse = 1;        // one-sided p for H1: delta < 0 (B worse)
+  double p_two_sided = 1;      // shifted-null bootstrap p for delta != 0
+  double p_worse = 1;          // one-sided p for H1: delta < 0 (B worse)
 };
 
 // Resamples item indices with replacement (the same indices for both) `iterations` times. a and b must
@@ -30,12 +30,12 @@ BootstrapResult paired_bootstrap(const std::vector<double>& a, const std::vector
                                  double confidence = 0.95);
 
 struct McNemarResult {
-  int64_t a_only = 0;  // b: A right, B wrong
-  int64_t b_only = 0;  // c: A wrong, B right
+  int64_t a_only = 0;    // b: A right, B wrong
+  int64_t b_only = 0;    // c: A wrong, B right
   double statistic = 0;  // chi-square with continuity correction (0 when exact)
   double p_two_sided = 1;
-  double p_worse = 1;    // one-sided: B worse than A
-  bool exact = false;    // exact binomial on the discordant pairs (used when b + c < 25)
+  double p_worse = 1;  // one-sided: B worse than A
+  bool exact = false;  // exact binomial on the discordant pairs (used when b + c < 25)
 };
 
 McNemarResult mcnemar(int64_t a_only, int64_t b_only);
@@ -44,12 +44,12 @@ McNemarResult mcnemar(const std::vector<double>& a, const std::vector<double>& b
 
 struct NonInferiorityResult {
   int64_t n = 0;
-  double delta = 0;     // mean(b - a)
-  double lower = 0;     // one-sided lower confidence bound of delta at 1 - alpha
-  double margin = 0;    // B is non-inferior when lower > -margin
-  double p = 1;         // p-value of H0: delta <= -margin
+  double delta = 0;   // mean(b - a)
+  double lower = 0;   // one-sided lower confidence bound of delta at 1 - alpha
+  double margin = 0;  // B is non-inferior when lower > -margin
+  double p = 1;       // p-value of H0: delta <= -margin
   bool passed = false;
-  std::string method;   // "paired bootstrap" (the only one for now; deterministic given the seed)
+  std::string method;  // "paired bootstrap" (the only one for now; deterministic given the seed)
 };
 
 NonInferiorityResult non_inferiority(const std::vector<double>& a, const std::vector<double>& b, double margin,

@@ -1,6 +1,5 @@
 // The report, gate, compare and history commands through the hybench binary: exit codes and files.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -59,7 +58,8 @@ TEST_F(Cli, GateExitCodes) {
   ASSERT_EQ(run("gate --db " + dir_ + "/study.db --baseline teacher --policy " + dir_ + "/ok.json --json"), 0) << err();
   auto j = nlohmann::json::parse(out());
   EXPECT_EQ(j["chosen"], "H-30");
-  std::ofstream(dir_ + "/strict.json") << R"({"default_margin": 0.0, "throughput": {"shape": "1024:256", "min_ratio": 9}})";
+  std::ofstream(dir_ + "/strict.json")
+      << R"({"default_margin": 0.0, "throughput": {"shape": "1024:256", "min_ratio": 9}})";
   EXPECT_EQ(run("gate --db " + dir_ + "/study.db --baseline teacher --policy " + dir_ + "/strict.json"), 1) << err();
   EXPECT_NE(out().find("chosen: none"), std::string::npos) << out();
 }
@@ -67,7 +67,8 @@ TEST_F(Cli, GateExitCodes) {
 TEST_F(Cli, CompareAndHistory) {
   // Comparing a run with itself is refused; the fixture has one run.
   EXPECT_EQ(run("compare --db " + dir_ + "/study.db --base study --head study"), 2);
-  ASSERT_EQ(run("history --db " + dir_ + "/study.db --model H-30 --metric accuracy --svg " + dir_ + "/h.svg"), 0) << err();
+  ASSERT_EQ(run("history --db " + dir_ + "/study.db --model H-30 --metric accuracy --svg " + dir_ + "/h.svg"), 0)
+      << err();
   EXPECT_NE(out().find("| study | aime |"), std::string::npos) << out();
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/h.svg"));
 }

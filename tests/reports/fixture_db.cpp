@@ -1,7 +1,6 @@
 #include "tests/reports/fixture_db.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 namespace hb::reports::testing {
@@ -26,7 +25,8 @@ int64_t FixtureBuilder::run(const std::string& name) {
   auto rec = store_.open_run(name, "eval", nlohmann::json{{"fixture", name}});
   int64_t id = rec.id;
   store_.write_sync([id](store::Db& db) {
-    db.prepare("UPDATE runs SET git_sha='0123456789ab', started_at='2026-01-01T00:00:00Z', environment_json=? WHERE id=?")
+    db.prepare(
+          "UPDATE runs SET git_sha='0123456789ab', started_at='2026-01-01T00:00:00Z', environment_json=? WHERE id=?")
         .bind(1, std::string(R"({"host":"fixture","cpu":"test cpu","gpu":"none","build_type":"Release"})"))
         .bind(2, id)
         .run();
@@ -61,8 +61,9 @@ void FixtureBuilder::quality(int64_t run_id, int64_t model_id, const QualityPlan
     std::snprintf(item, sizeof item, "item-%04d", i);
     double correct = 0;
     for (int s = 0; s < plan.samples; ++s) {
-      double difficulty = plan.samples == 1 ? unit_hash(plan.seed, static_cast<uint64_t>(i))
-                                            : unit_hash(plan.seed, static_cast<uint64_t>(i), static_cast<uint64_t>(s) + 1);
+      double difficulty = plan.samples == 1
+                              ? unit_hash(plan.seed, static_cast<uint64_t>(i))
+                              : unit_hash(plan.seed, static_cast<uint64_t>(i), static_cast<uint64_t>(s) + 1);
       double score = difficulty < plan.accuracy ? 1.0 : 0.0;
       correct += score;
       store::SampleRecord rec;
@@ -93,7 +94,8 @@ void FixtureBuilder::quality(int64_t run_id, int64_t model_id, const QualityPlan
 void FixtureBuilder::perf(int64_t run_id, int64_t model_id, const PerfPlan& plan) {
   for (double c : plan.concurrency) {
     for (int r = 0; r < plan.repeats; ++r) {
-      double jitter = 1 + plan.noise * (2 * unit_hash(plan.seed, static_cast<uint64_t>(c), static_cast<uint64_t>(r)) - 1);
+      double jitter =
+          1 + plan.noise * (2 * unit_hash(plan.seed, static_cast<uint64_t>(c), static_cast<uint64_t>(r)) - 1);
       // Per-user speed falls slowly with load; total throughput grows sub-linearly.
       double per_user = plan.single_user_tok_per_s * plan.speedup / (1 + 0.02 * (c - 1)) * jitter;
       double total = per_user * c;
@@ -102,19 +104,29 @@ void FixtureBuilder::perf(int64_t run_id, int64_t model_id, const PerfPlan& plan
       nlohmann::json m = {
           {"output_tok_per_s", r3(total)},
           {"request_per_s", r3(total / 256.0)},
-          {"ttft_ms", {{"mean", r3(ttft)}, {"p50", r3(ttft * 0.95)}, {"p90", r3(ttft * 1.3)},
-                       {"p95", r3(ttft * 1.5)}, {"p99", r3(ttft * 2.0)}}},
-          {"tpot_ms", {{"mean", r3(tpot)}, {"p50", r3(tpot)}, {"p90", r3(tpot * 1.1)}, {"p95", r3(tpot * 1.15)},
-                       {"p99", r3(tpot * 1.3)}}},
-          {"e2e_ms", {{"mean", r3(ttft + 255 * tpot)}, {"p50", r3(ttft + 255 * tpot)}, {"p99", r3(1.3 * (ttft + 255 * tpot))}}},
+          {"ttft_ms",
+           {{"mean", r3(ttft)},
+            {"p50", r3(ttft * 0.95)},
+            {"p90", r3(ttft * 1.3)},
+            {"p95", r3(ttft * 1.5)},
+            {"p99", r3(ttft * 2.0)}}},
+          {"tpot_ms",
+           {{"mean", r3(tpot)},
+            {"p50", r3(tpot)},
+            {"p90", r3(tpot * 1.1)},
+            {"p95", r3(tpot * 1.15)},
+            {"p99", r3(tpot * 1.3)}}},
+          {"e2e_ms",
+           {{"mean", r3(ttft + 255 * tpot)}, {"p50", r3(ttft + 255 * tpot)}, {"p99", r3(1.3 * (ttft + 255 * tpot))}}},
       };
       std::string key = plan.shape + "/c" + std::to_string(static_cast<int>(c)) + "/r" + std::to_string(r);
       std::string shape = plan.shape;
       std::string metrics_json = m.dump();
       store_.write_sync([=](store::Db& db) {
-        db.prepare("INSERT INTO perf_points(run_id, model_id, point_key, shape, load_kind, load_value, repeat_index, "
-                   "workload_json, metrics_json, requests, errors, status) "
-                   "VALUES(?,?,?,?,'concurrency',?,?,'{}',?,64,0,'finished')")
+        db.prepare(
+              "INSERT INTO perf_points(run_id, model_id, point_key, shape, load_kind, load_value, repeat_index, "
+              "workload_json, metrics_json, requests, errors, status) "
+              "VALUES(?,?,?,?,'concurrency',?,?,'{}',?,64,0,'finished')")
             .bind(1, run_id)
             .bind(2, model_id)
             .bind(3, key)

@@ -21,10 +21,10 @@ struct FixtureModel {
 struct QualityPlan {
   std::string suite, variant;
   int items = 0;
-  int samples = 1;                      // >1: a multi-sample suite (per-item mean over samples)
-  std::vector<std::string> metrics;     // every metric gets the same score
-  double accuracy = 0;                  // planted: item i is right when its difficulty < accuracy
-  uint64_t seed = 1;                    // difficulty stream; the same seed for models means paired items
+  int samples = 1;                   // >1: a multi-sample suite (per-item mean over samples)
+  std::vector<std::string> metrics;  // every metric gets the same score
+  double accuracy = 0;               // planted: item i is right when its difficulty < accuracy
+  uint64_t seed = 1;                 // difficulty stream; the same seed for models means paired items
   std::string version = "1";
 };
 
@@ -32,16 +32,16 @@ struct PerfPlan {
   std::string shape = "1024:256";
   std::vector<double> concurrency = {1, 8, 32};
   int repeats = 3;
-  double single_user_tok_per_s = 50;    // tok/s per user at concurrency 1
-  double speedup = 1;                   // multiplies every rate
-  double noise = 0.01;                  // relative +- spread across repeats (deterministic)
+  double single_user_tok_per_s = 50;  // tok/s per user at concurrency 1
+  double speedup = 1;                 // multiplies every rate
+  double noise = 0.01;                // relative +- spread across repeats (deterministic)
   uint64_t seed = 7;
 };
 
 class FixtureBuilder {
  public:
   explicit FixtureBuilder(const std::string& path);
-  int64_t run(const std::string& name);                 // creates a run with a fixed git sha and environment
+  int64_t run(const std::string& name);  // creates a run with a fixed git sha and environment
   int64_t model(const FixtureModel& m);
   // Stores the samples and their aggregate metrics (mean over items, stderr over items).
   void quality(int64_t run_id, int64_t model_id, const QualityPlan& plan);
@@ -54,8 +54,9 @@ class FixtureBuilder {
 };
 
 // The study fixture used by the golden tests: run "study" with teacher (50 attention), H-25, H-30, H-40
-// (25/30/40 of 50 layers Mamba) and H-30b (30/50, dominated) on gsm8k/chat0 (500 items, single sample) and aime (30 items x 8 samples),
-// and perf points at 1024:256 and 8192:1024 with planted speedups 1, 1.5, 1.8, 2.4, 1.6 (x3 more at the long shape).
+// (25/30/40 of 50 layers Mamba) and H-30b (30/50, dominated) on gsm8k/chat0 (500 items, single sample) and aime (30
+// items x 8 samples), and perf points at 1024:256 and 8192:1024 with planted speedups 1, 1.5, 1.8, 2.4, 1.6 (x3 more at
+// the long shape).
 void build_study_fixture(const std::string& path);
 
 }  // namespace hb::reports::testing

@@ -30,11 +30,13 @@ TEST(HtmlPage, LoadsInHeadlessChromiumWithTheSvg) {
   o.out_dir = dir + "/out";
   write_report(db, o);
   const std::string page = "file://" + dir + "/out/index.html";
-  const std::string flags = " --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars"
-                            " --user-data-dir=" + dir + "/profile --window-size=1500,2400";
+  const std::string flags =
+      " --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars"
+      " --user-data-dir=" +
+      dir + "/profile --window-size=1500,2400";
   const std::string png = dir + "/page.png";
-  std::string shot = "timeout 120 " + chromium + flags + " --screenshot=" + png + " " + page + " >" + dir +
-                     "/shot.log 2>&1";
+  std::string shot =
+      "timeout 120 " + chromium + flags + " --screenshot=" + png + " " + page + " >" + dir + "/shot.log 2>&1";
   ASSERT_EQ(std::system(shot.c_str()), 0) << read_file(dir + "/shot.log");
   ASSERT_TRUE(std::filesystem::exists(png));
   std::string bytes = read_file(png);
@@ -47,8 +49,8 @@ TEST(HtmlPage, LoadsInHeadlessChromiumWithTheSvg) {
   EXPECT_NE(html.find("<svg id=\"pareto\""), std::string::npos) << "the loaded DOM has no Pareto SVG";
   EXPECT_NE(html.find("<svg id=\"throughput\""), std::string::npos);
   EXPECT_NE(html.find("Recommended:"), std::string::npos);
-  if (const char* keep = std::getenv("HB_KEEP_SCREENSHOT")) std::filesystem::copy_file(png, keep,
-                                                                  std::filesystem::copy_options::overwrite_existing);
+  if (const char* keep = std::getenv("HB_KEEP_SCREENSHOT"))
+    std::filesystem::copy_file(png, keep, std::filesystem::copy_options::overwrite_existing);
   std::filesystem::remove_all(dir);
 }
 

@@ -1,9 +1,10 @@
+#include "reports/pareto.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "harness/base/files.h"
-#include "reports/pareto.h"
 #include "reports/report.h"
 #include "reports/results_db.h"
 #include "reports/study_data.h"
@@ -35,11 +36,10 @@ bool on_frontier(const std::vector<ParetoPoint>& pts, const std::string& name) {
 
 TEST(Frontier, DominationNeedsASignificantDifference) {
   std::vector<ParetoPoint> pts = {
-      pt("base", 1.0, 0.80, 0.01),
-      pt("fast", 2.0, 0.70, 0.01),
-      pt("slow-worse", 1.5, 0.60, 0.01),       // fast is faster and significantly better: dominated
-      pt("tie-speed", 2.01, 0.69, 0.05),       // not significantly slower/worse than fast: stays
-      pt("noisy", 1.9, 0.695, 0.002, 0.001),   // fast is 5% faster (beyond the 3% band) and not worse: dominated
+      pt("base", 1.0, 0.80, 0.01),           pt("fast", 2.0, 0.70, 0.01),
+      pt("slow-worse", 1.5, 0.60, 0.01),      // fast is faster and significantly better: dominated
+      pt("tie-speed", 2.01, 0.69, 0.05),      // not significantly slower/worse than fast: stays
+      pt("noisy", 1.9, 0.695, 0.002, 0.001),  // fast is 5% faster (beyond the 3% band) and not worse: dominated
   };
   mark_frontier(pts);
   EXPECT_TRUE(on_frontier(pts, "base"));
@@ -77,7 +77,7 @@ TEST_F(ParetoStudy, PanelsPerShapeAndSuite) {
   EXPECT_EQ(panels[0].suite, "average");
   EXPECT_FALSE(panels[0].log_x);  // 1x .. 2.4x
   EXPECT_EQ(panels[3].shape, "8192:1024");
-  EXPECT_TRUE(panels[3].log_x);   // 1x .. 5.2x passes 5x
+  EXPECT_TRUE(panels[3].log_x);  // 1x .. 5.2x passes 5x
   for (const auto& p : panels[0].points) {
     if (p.model == "teacher") {
       EXPECT_DOUBLE_EQ(p.x, 1.0);
@@ -98,8 +98,8 @@ TEST_F(ParetoStudy, GoldenParetoSvgAndReportFiles) {
   std::string html = read_file(dir_ + "/out/index.html");
   EXPECT_NE(html.find("<svg id=\"pareto\""), std::string::npos);
   EXPECT_NE(html.find("Recommended: H-25"), std::string::npos);
-  EXPECT_NE(html.find("0123456789ab"), std::string::npos);  // provenance: git sha
-  EXPECT_NE(html.find("hash-gsm8kchat0"), std::string::npos);  // prompt hash
+  EXPECT_NE(html.find("0123456789ab"), std::string::npos);                   // provenance: git sha
+  EXPECT_NE(html.find("hash-gsm8kchat0"), std::string::npos);                // prompt hash
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));  // no network references
   EXPECT_EQ(html.find("https://"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);

@@ -77,7 +77,7 @@ TEST(MannWhitney, ExactSmallSamples) {
   EXPECT_NEAR(r.p_less, 0.05, 1e-12);
   EXPECT_NEAR(r.p_two_sided, 0.10, 1e-12);
   auto s = mann_whitney({1, 5, 3, 7}, {2, 4, 6, 8});
-  EXPECT_DOUBLE_EQ(s.u, 6);  // 1 beats 0, 5 beats 2, 3 beats 1, 7 beats 3
+  EXPECT_DOUBLE_EQ(s.u, 6);                   // 1 beats 0, 5 beats 2, 3 beats 1, 7 beats 3
   EXPECT_NEAR(s.p_less, 24.0 / 70.0, 1e-12);  // P(U <= 6) for m = n = 4
 }
 

@@ -1,5 +1,6 @@
-#include <gtest/gtest.h>
+#include "reports/summary.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -10,7 +11,6 @@
 #include "harness/store/sqlite.h"
 #include "reports/report.h"
 #include "reports/results_db.h"
-#include "reports/summary.h"
 #include "tests/reports/fixture_db.h"
 #include "tests/reports/golden.h"
 
@@ -57,7 +57,8 @@ TEST_F(SummaryTest, GoldenSummaryFiles) {
   auto j = nlohmann::json::parse(read_file(dir_ + "/out/summary.json"));
   EXPECT_EQ(j["schema_version"], 1);
   EXPECT_EQ(j["rows"].size(), 15u);
-  for (const char* key : {"run", "model", "suite", "metric", "n", "value", "stderr"}) EXPECT_TRUE(j["rows"][0].contains(key));
+  for (const char* key : {"run", "model", "suite", "metric", "n", "value", "stderr"})
+    EXPECT_TRUE(j["rows"][0].contains(key));
 }
 
 TEST_F(SummaryTest, SameInputSameBytes) {
