@@ -24,6 +24,7 @@ std::string env_summary(const nlohmann::json& env) {
 const char* kStyle = R"CSS(
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1500px}
 h1{font-size:22px;margin:0 0 6px 0} h2{font-size:17px;margin:26px 0 8px 0;border-bottom:1px solid #ddd}
+h3{font-size:14px;margin:14px 0 6px 0}
 .verdict{font-size:16px;padding:10px 14px;background:#eef6ee;border-left:5px solid #2ca02c;margin:12px 0}
 .verdict.none{background:#fbeeee;border-left-color:#d62728}
 .warn{background:#fff6e0;border-left:5px solid #ff7f0e;padding:6px 12px;margin:4px 0;font-size:13px}
@@ -61,6 +62,43 @@ std::string render_throughput_chart(const StudyData& study, const std::string& s
         s.points.push_back({l.median_output_tok_per_s, *l.per_user_tok_per_s, {}, {}, {}, {}, ""});
     if (!s.points.empty()) c.series.push_back(s);
   }
+  return render_chart(c, left, top);
+}
+
+std::string render_latency_chart(const StudyData& study, const std::string& shape, const std::string& metric,
+                                 double left, double top) {
+  Chart c;
+  std::string name = metric == "ttft_ms" ? "TTFT" : metric == "tpot_ms" ? "TPOT" : metric;
+  c.title = name + " percentiles, shape " + shape;
+  c.note = "p50 solid, p99 dashed (medians of repeats); lower is better";
+  c.y_label = name + " (ms)";
+  c.width = 560;
+  c.height = 360;
+  double lo = 1e300, hi = 0;
+  std::string kind;
+  size_t color = 0;
+  for (const auto& m : study.models) {
+    const char* col = palette(color++);
+    for (const char* stat : {"p50", "p99"}) {
+      ChartSeries s;
+      s.name = std::string(stat) == "p50" ? m.info.name : "";  // one legend entry per model
+      s.color = col;
+      s.line = true;
+      s.dashed = std::string(stat) == "p99";
+      for (const auto& l : m.perf) {
+        if (l.shape != shape) continue;
+        auto it = l.latency_ms.find(metric + "." + stat);
+        if (it == l.latency_ms.end()) continue;
+        s.points.push_back({l.load, it->second, {}, {}, {}, {}, ""});
+        lo = std::min(lo, l.load);
+        hi = std::max(hi, l.load);
+        kind = l.load_kind;
+      }
+      if (!s.points.empty()) c.series.push_back(s);
+    }
+  }
+  c.x_label = kind.empty() ? "load" : kind;
+  c.log_x = lo > 0 && hi / lo > 5;
   return render_chart(c, left, top);
 }
 
@@ -179,7 +217,16 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
     o += "<svg id=\"throughput\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(tw, 0) + "\" height=\"" +
          fixed(th, 0) + "\" viewBox=\"0 0 " + fixed(tw, 0) + " " + fixed(th, 0) +
          "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n" + tb + "</svg>\n";
-    o += "<h2>Latency percentiles (ms, median of repeats)</h2>\n<table>\n<tr><th>shape</th><th>model</th><th>load</th>"
+    std::string lb;
+    for (size_t i = 0; i < study.shapes.size(); ++i) {
+      lb += render_latency_chart(study, study.shapes[i], "ttft_ms", 0, ch * static_cast<double>(i));
+      lb += render_latency_chart(study, study.shapes[i], "tpot_ms", cw, ch * static_cast<double>(i));
+    }
+    std::string lw = fixed(2 * cw, 0), lh = fixed(ch * static_cast<double>(study.shapes.size()), 0);
+    o += "<h2>Latency percentiles</h2>\n<svg id=\"latency\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + lw +
+         "\" height=\"" + lh + "\" viewBox=\"0 0 " + lw + " " + lh +
+         "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n" + lb + "</svg>\n";
+    o += "<h3>Latency percentiles (ms, median of repeats)</h3>\n<table>\n<tr><th>shape</th><th>model</th><th>load</th>"
          "<th>output tok/s</th><th>TTFT p50</th><th>TTFT p90</th><th>TTFT p99</th><th>TPOT p50</th><th>TPOT p99</th>"
          "<th>E2E p50</th><th>E2E p99</th><th>repeats</th><th>errors</th></tr>\n";
     for (const auto& shape : study.shapes)

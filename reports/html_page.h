@@ -15,6 +15,10 @@ namespace hb::reports {
 // Throughput curves of one shape: tokens/s per user (y) against total output tokens/s (x), one line per model
 // across its load levels.
 std::string render_throughput_chart(const StudyData& study, const std::string& shape, double left, double top);
+// Latency percentiles of one shape against the load level: `metric` "ttft_ms" or "tpot_ms", p50 solid and p99
+// dashed, one colour per model.
+std::string render_latency_chart(const StudyData& study, const std::string& shape, const std::string& metric,
+                                 double left, double top);
 
 // `decision` is the default gate run for the recommendation (may hold no choice).
 std::string render_index_html(const StudyData& study, const std::vector<ParetoPanel>& panels,

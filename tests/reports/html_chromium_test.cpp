@@ -48,6 +48,7 @@ TEST(HtmlPage, LoadsInHeadlessChromiumWithTheSvg) {
   std::string html = read_file(dom);
   EXPECT_NE(html.find("<svg id=\"pareto\""), std::string::npos) << "the loaded DOM has no Pareto SVG";
   EXPECT_NE(html.find("<svg id=\"throughput\""), std::string::npos);
+  EXPECT_NE(html.find("<svg id=\"latency\""), std::string::npos);
   EXPECT_NE(html.find("Recommended:"), std::string::npos);
   if (const char* keep = std::getenv("HB_KEEP_SCREENSHOT"))
     std::filesystem::copy_file(png, keep, std::filesystem::copy_options::overwrite_existing);
