@@ -171,14 +171,15 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
       if (base && &m != base)
         for (const auto& bs : base->scores)
           if (bs.suite == sc->suite)
-            delta = " <span class=\"muted\">(" + (sc->value - bs.value >= 0 ? std::string("+") : "") +
-                    fixed((sc->value - bs.value) * 100, 1) + ")</span>";
-      o += "<td class=\"num\">" + fixed(sc->value * 100, 1) + " &plusmn; " + fixed(1.959964 * sc->se * 100, 1) + delta +
+            delta = " <span class=\"muted\">(" + (sc->normalized() - bs.normalized() >= 0 ? std::string("+") : "") +
+                    fixed((sc->normalized() - bs.normalized()) * 100, 1) + ")</span>";
+      o += "<td class=\"num\">" + fixed(sc->normalized() * 100, 1) + " &plusmn; " + fixed(1.959964 * sc->normalized_se() * 100, 1) + delta +
            "</td>";
     }
     o += "</tr>\n";
   }
-  o += "</table>\n<p class=\"muted\">Scores in points (x100) with 95% CI half-widths; (delta) vs the baseline. ";
+  o += "</table>\n<p class=\"muted\">Scores in points (x100; 1-10 ratings such as MT-Bench x10) with 95% CI "
+       "half-widths; (delta) vs the baseline. ";
   bool multi = false;
   for (const auto& m : study.models)
     for (const auto& sc : m.scores) multi = multi || sc.samples_per_item > 1;

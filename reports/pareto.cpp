@@ -87,8 +87,8 @@ std::vector<ParetoPanel> compute_pareto(const StudyData& study) {
         for (const auto& s : panel.suites)
           for (const auto& sc : m->scores)
             if (sc.suite == s) {
-              sum += sc.value;
-              var += sc.se * sc.se;
+              sum += sc.normalized();
+              var += sc.normalized_se() * sc.normalized_se();
             }
         double k = static_cast<double>(panel.suites.size());
         p.y = sum / k;

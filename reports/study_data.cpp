@@ -31,10 +31,13 @@ const ModelData* StudyData::model(const std::string& name) const {
 }
 
 std::string primary_metric(const std::vector<std::string>& metrics) {
-  if (metrics.empty()) return "";
+  for (const char* preferred : {"accuracy", "score"})
+    for (const auto& m : metrics)
+      if (m == preferred) return m;
+  std::string best;
   for (const auto& m : metrics)
-    if (m == "accuracy") return m;
-  return *std::min_element(metrics.begin(), metrics.end());
+    if (m != "answer" && (best.empty() || m < best)) best = m;
+  return best;
 }
 
 std::optional<double> output_tok_per_s(const PerfPoint& p) {
@@ -77,6 +80,7 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
     const SuiteInfo* suite = suite_by_id.count(suite_id) ? suite_by_id[suite_id] : nullptr;
     if (!suite) continue;
     auto metrics = db.sample_metrics(run->id, model_id, suite_id);
+    metrics.erase(std::remove(metrics.begin(), metrics.end(), "answer"), metrics.end());
     auto metric = primary_metric(metrics);
     if (metric.empty()) continue;
     ItemScores items = db.item_scores(run->id, model_id, suite_id, metric);
@@ -178,6 +182,17 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
     by_id[std::get<0>(key)].perf.push_back(std::move(l));
   }
   out.shapes.assign(shapes.begin(), shapes.end());
+
+  // Rating suites (values above 1 in any model) are put on a 0-1 scale for averages and plots.
+  std::set<std::string> rating_suites;
+  for (const auto& [id, md] : by_id)
+    for (const auto& [suite, items] : md.items)
+      for (const auto& [item, values] : items)
+        for (double v : values)
+          if (v > 1) rating_suites.insert(suite);
+  for (auto& [id, md] : by_id)
+    for (auto& sc : md.scores)
+      if (rating_suites.count(sc.suite)) sc.full_scale = 10;
 
   for (const auto& m : models) {
     auto it = by_id.find(m.id);

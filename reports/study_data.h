@@ -20,6 +20,9 @@ struct SuiteScore {
   double value = 0;
   double se = 0;
   int samples_per_item = 1;  // max samples per item (>1: multi-sample suite, SE over problems)
+  double full_scale = 1;     // 10 for rating suites (an item value above 1 in any model, e.g. MT-Bench 1-10)
+  double normalized() const { return value / full_scale; }
+  double normalized_se() const { return se / full_scale; }
 };
 
 // One load level of one workload shape, aggregated over its repeats (medians).
@@ -54,7 +57,8 @@ struct StudyData {
   const ModelData* model(const std::string& name) const;
 };
 
-// The primary metric among a suite's metrics: "accuracy" when present, else the first name in byte order.
+// The primary metric among a suite's metrics: "accuracy", else "score" (MT-Bench), else the first name in byte
+// order. Keys that are not metrics ("answer", stored for majority voting) are never chosen.
 std::string primary_metric(const std::vector<std::string>& metrics);
 // The keys read from perf_points.metrics_json, tolerant of missing ones.
 std::optional<double> output_tok_per_s(const PerfPoint& p);

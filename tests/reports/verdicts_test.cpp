@@ -211,6 +211,42 @@ TEST(StudyData, TwoSuiteVersionsKeepTheLatestAndWarn) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(StudyData, PrimaryMetricAndRatingScale) {
+  EXPECT_EQ(primary_metric({"accuracy/flexible", "accuracy/strict"}), "accuracy/flexible");
+  EXPECT_EQ(primary_metric({"answer", "accuracy"}), "accuracy");
+  EXPECT_EQ(primary_metric({"category/coding", "score", "turn1", "turn2"}), "score");
+  EXPECT_EQ(primary_metric({"answer"}), "");
+  std::string dir = temp_dir("rating");
+  {
+    FixtureBuilder b(dir + "/r.db");
+    int64_t model = b.model({"H-30", 20, 30});
+    int64_t run = b.run("mt");
+    int64_t suite = b.store().ensure_suite({"mt_bench", "", "1", "hash-mt"});
+    for (int i = 0; i < 10; ++i) {
+      store::SampleRecord rec;
+      rec.run_id = run;
+      rec.model_id = model;
+      rec.suite_id = suite;
+      rec.item_id = "q" + std::to_string(i);
+      rec.prompt_json = "[]";
+      rec.scores = {{"score", 5.0 + i % 5}, {"turn1", 6.0}, {"category/coding", 7.0}, {"answer", 3}};
+      b.store().add_sample(rec);
+    }
+    b.store().flush();
+  }
+  ResultsDb db(dir + "/r.db");
+  auto study = collect_study(db, db.runs(), "");
+  ASSERT_EQ(study.models.size(), 1u);
+  ASSERT_EQ(study.models[0].scores.size(), 1u);
+  const auto& sc = study.models[0].scores[0];
+  EXPECT_EQ(sc.metric, "score");
+  EXPECT_DOUBLE_EQ(sc.value, 7.0);
+  EXPECT_DOUBLE_EQ(sc.full_scale, 10.0);
+  EXPECT_DOUBLE_EQ(sc.normalized(), 0.7);
+  EXPECT_EQ(study.models[0].metric_items.at("mt_bench").count("answer"), 0u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(History, TrendOverRuns) {
   Nightly n(0.75, 0.85, 99);
   ResultsDb db(n.path);
