@@ -20,6 +20,7 @@ void add_gate_command(CLI::App& root, int& exit_code);
 void add_compare_command(CLI::App& root, int& exit_code);
 void add_history_command(CLI::App& root, int& exit_code);
 void add_sweep_command(CLI::App& root, int& exit_code);    // throughput sweeps (cmd_sweep.cpp)
+void add_bench_command(CLI::App& root, int& exit_code);    // bench engine (GPU; cmd_bench.cpp)
 
 // Shared option helpers.
 // --db PATH with the default ./hybench.db

@@ -1,0 +1,164 @@
+// Microbenchmarks of the CUDA kernels (kernels/ops_cuda.h) against their byte floors: each reports the
+// GPU time per call (CUDA events, manual time) and the achieved TB/s of the bytes it must move (counter
+// TBps; see docs/PERFORMANCE.md for each floor). Inputs rotate over several buffer sets so repeated calls
+// do not run out of the 50 MB L2. Shapes: the 15B presets (Hq 32, Hkv 8, HD 128, H 5120, I 14336,
+// d_inner 4096, d_xb 1024, d_state 16, vocab 131072).
+#include <benchmark/benchmark.h>
+
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
+
+#include <functional>
+
+#include <torch/torch.h>
+
+#include "kernels/cuda/hb_cuda.h"
+#include "kernels/ops_cuda.h"
+
+namespace {
+namespace kc = hb::kernels::cuda;
+
+torch::TensorOptions bf16() { return torch::TensorOptions().device(torch::kCUDA).dtype(torch::kBFloat16); }
+torch::TensorOptions f32() { return torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat32); }
+torch::TensorOptions i32() { return torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt32); }
+
+// Runs fn(i) kReps times per iteration between CUDA events (so the ~8 us event/launch floor of a single
+// timed launch is amortised; inputs rotate with i); sets TBps (bytes per call) and FLOP rate when given.
+constexpr int kReps = 20;
+void time_it(benchmark::State& st, double bytes, double flops, const std::function<void(int)>& fn) {
+  auto stream = at::cuda::getCurrentCUDAStream();
+  for (int i = 0; i < 3; ++i) fn(i);
+  int i = 0;
+  for (auto _ : st) {
+    at::cuda::CUDAEvent a(cudaEventDefault), b(cudaEventDefault);
+    a.record(stream);
+    for (int r = 0; r < kReps; ++r) fn(i++);
+    b.record(stream);
+    b.synchronize();
+    st.SetIterationTime(a.elapsed_time(b) * 1e-3 / kReps);
+  }
+  st.counters["TBps"] = benchmark::Counter(bytes * 1e-12 * double(st.iterations()), benchmark::Counter::kIsRate);
+  st.counters["frac_of_3.35"] = benchmark::Counter(bytes * 1e-12 * double(st.iterations()) / 3.35, benchmark::Counter::kIsRate);
+  if (flops > 0) st.counters["TFLOPs"] = benchmark::Counter(flops * 1e-12 * double(st.iterations()), benchmark::Counter::kIsRate);
+}
+
+int rotations(double bytes) { return int(std::max(1.0, std::min(16.0, 4 * 50e6 / bytes + 1))); }
+
+void BM_DecodeAttention(benchmark::State& st) {
+  if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");
+  const int B = int(st.range(0)), ctx = int(st.range(1)), Hq = 32, Hkv = 8, HD = 128;
+  const double bytes = double(B) * Hkv * ctx * HD * 2 * 2;
+  const int R = rotations(bytes);
+  auto k = torch::randn({B * R, Hkv, ctx, HD}, bf16());
+  auto v = torch::randn({B * R, Hkv, ctx, HD}, bf16());
+  auto q = torch::randn({B, Hq * HD}, bf16());
+  auto out = torch::empty({B, Hq * HD}, bf16());
+  auto lens = torch::full({B}, ctx, i32());
+  std::vector<torch::Tensor> slots;
+  for (int r = 0; r < R; ++r) slots.push_back(torch::arange(r * B, (r + 1) * B, i32()));
+  time_it(st, bytes, 4.0 * B * Hq * ctx * HD, [&](int i) { kc::decode_attention(q, k, v, slots[i % R], lens, out, ctx); });
+  st.counters["rotations"] = R;
+}
+BENCHMARK(BM_DecodeAttention)->Args({1, 16384})->Args({8, 16384})->Args({32, 16384})->Args({13, 16384})->Args({1, 4096})
+    ->Args({64, 4096})->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+// The two-phase variant of decode attention, for comparison.
+void BM_DecodeAttention2Phase(benchmark::State& st) {
+  hb::cuda::set_decode_attention_variant(0);
+  BM_DecodeAttention(st);
+  hb::cuda::set_decode_attention_variant(1);
+}
+BENCHMARK(BM_DecodeAttention2Phase)->Args({1, 16384})->Args({8, 16384})->Args({32, 16384})->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_M2DecodeStep(benchmark::State& st) {
+  if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");
+  const int B = int(st.range(0)), di = 4096, dxb = 1024, N = 16, K = 4;
+  const double state_bytes = double(B) * (di * N * 4.0 * 2 + (K - 1) * di * 2.0 * 2);
+  const double io_bytes = double(B) * (2 * di + 2 * dxb + di + di) * 2.0;
+  const int R = rotations(state_bytes);
+  kc::M2Tensors w;
+  w.proj = torch::randn({B, 2 * di + 2 * dxb + 16}, bf16());
+  w.dt = torch::randn({B, di}, bf16());
+  w.dt_bias2 = torch::randn({di}, f32());
+  w.conv_w = torch::randn({di, K}, f32());
+  w.conv_b = torch::randn({di}, f32());
+  w.A2 = -torch::rand({di, N}, f32());
+  w.D = torch::ones({di}, f32());
+  auto conv = torch::randn({B * R, K - 1, di}, bf16());
+  auto ssm = torch::randn({B * R, N / 4, di, 4}, f32());
+  auto y = torch::empty({B, di}, bf16());
+  auto cu = torch::arange(0, B + 1, i32());
+  std::vector<torch::Tensor> slots;
+  for (int r = 0; r < R; ++r) slots.push_back(torch::arange(r * B, (r + 1) * B, i32()));
+  time_it(st, state_bytes, 0, [&](int i) { kc::m2_scan(w, conv, ssm, cu, slots[i % R], dxb, y); });
+  st.counters["TBps_incl_io"] = benchmark::Counter((state_bytes + io_bytes) * 1e-12 * double(st.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_M2DecodeStep)->Arg(1)->Arg(8)->Arg(32)->Arg(64)->Arg(128)->Arg(256)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_M2Prefill(benchmark::State& st) {
+  if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");
+  const int S = int(st.range(0)), T = int(st.range(1)), di = 4096, dxb = 1024, N = 16, K = 4;
+  kc::M2Tensors w;
+  w.proj = torch::randn({S * T, 2 * di + 2 * dxb + 16}, bf16());
+  w.dt = torch::randn({S * T, di}, bf16());
+  w.dt_bias2 = torch::randn({di}, f32());
+  w.conv_w = torch::randn({di, K}, f32());
+  w.conv_b = torch::randn({di}, f32());
+  w.A2 = -torch::rand({di, N}, f32());
+  w.D = torch::ones({di}, f32());
+  auto conv = torch::randn({S, K - 1, di}, bf16());
+  auto ssm = torch::randn({S, N / 4, di, 4}, f32());
+  auto y = torch::empty({S * T, di}, bf16());
+  auto cu = torch::arange(0, S * T + 1, T, i32());
+  auto slots = torch::arange(0, S, i32());
+  const double bytes = double(S) * T * (2 * di + 2 * dxb + 2 * di) * 2.0;
+  time_it(st, bytes, 0, [&](int) { kc::m2_scan(w, conv, ssm, cu, slots, dxb, y); });
+  st.counters["tokens_per_s"] = benchmark::Counter(double(S) * T * double(st.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_M2Prefill)->Args({1, 2048})->Args({8, 2048})->Args({32, 512})->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_RmsNormResidual(benchmark::State& st) {
+  const int T = int(st.range(0)), H = 5120;
+  auto res = torch::randn({T, H}, f32());
+  auto d = torch::randn({T, H}, bf16());
+  auto w = torch::ones({H}, bf16());
+  auto out = torch::empty({T, H}, bf16());
+  time_it(st, double(T) * H * (4 + 2 + 4 + 2), 0, [&](int) { kc::rms_norm_residual(res, d, w, out, 1e-5); });
+}
+BENCHMARK(BM_RmsNormResidual)->Arg(1)->Arg(32)->Arg(2048)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_SwiGLU(benchmark::State& st) {
+  const int T = int(st.range(0)), I = 14336;
+  auto gu = torch::randn({T, 2 * I}, bf16());
+  auto out = torch::empty({T, I}, bf16());
+  time_it(st, double(T) * I * 3 * 2, 0, [&](int) { kc::swiglu(gu, out); });
+}
+BENCHMARK(BM_SwiGLU)->Arg(1)->Arg(32)->Arg(2048)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_RopeKVWrite(benchmark::State& st) {
+  const int T = int(st.range(0)), Hq = 32, Hkv = 8, HD = 128, ctx = 4096;
+  auto qkv = torch::randn({T, (Hq + 2 * Hkv) * HD}, bf16());
+  auto q = torch::empty({T, Hq * HD}, bf16());
+  auto k = torch::zeros({T, Hkv, ctx, HD}, bf16());
+  auto v = torch::zeros({T, Hkv, ctx, HD}, bf16());
+  auto slots = torch::arange(0, T, i32());
+  auto pos = torch::full({T}, 1000, i32());
+  auto tab = kc::rope_tables(ctx, HD, 1e6, torch::Device(torch::kCUDA));
+  time_it(st, double(T) * (Hq + 2 * Hkv) * HD * 2 * 2, 0,
+          [&](int) { kc::rope_kv_write(qkv, q, k, v, slots, pos, tab.first, tab.second, Hq, Hkv); });
+}
+BENCHMARK(BM_RopeKVWrite)->Arg(1)->Arg(32)->Arg(256)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_Sample(benchmark::State& st) {
+  const int B = int(st.range(0)), V = 131072;
+  const double temp = st.range(1) ? 1.0 : 0.0;
+  auto logits = torch::randn({B, V}, bf16());
+  auto tok = torch::empty({B}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt64));
+  auto step = torch::zeros({1}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt64));
+  time_it(st, double(B) * V * 2, 0, [&](int) { kc::sample(logits, temp, 1, step, tok); });
+}
+BENCHMARK(BM_Sample)->Args({1, 0})->Args({32, 0})->Args({32, 1})->Args({256, 1})->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,109 @@
+#pragma once
+// hb::cuda: the engine's CUDA kernels (issue #6). Plain POD parameter structs and launchers; no LibTorch
+// here (kernels/ops_cuda.cpp wraps them for tensors). bf16 data is passed as void* (the kernels read and
+// write __nv_bfloat16); fp32 where the name says so. Every launcher runs on `stream` and returns the
+// launch error (cudaSuccess when fine). Padding rows carry slot -1 and are skipped (outputs zeroed).
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+namespace hb::cuda {
+
+// ---- decode attention (GQA, split over the context) ----------------------------------------------------
+// KV cache of one attention layer, slot-based: k/v [slots, Hkv, max_ctx, HD] bf16 (each KV head's context is
+// one contiguous stream). Query b attends to keys 0..lens[b]-1 of slot slots[b]. One CTA serves all G=Hq/Hkv
+// query heads of one KV head for one split of `split_len` keys (one read of K and V); a second kernel merges
+// the splits. part_o [B, Hq, num_splits, HD] fp32 and part_ml [B, Hq, num_splits, 2] are scratch.
+struct DecodeAttnParams {
+  const void* q;        // [B, Hq, HD] bf16
+  const void* k_cache;  // layer base
+  const void* v_cache;
+  const int32_t* slots;  // [B]
+  const int32_t* lens;   // [B]
+  float* part_o;
+  float* part_ml;
+  void* out;  // [B, Hq*HD] bf16
+  int B, Hq, Hkv, HD, max_ctx, split_len, num_splits;
+  float scale;  // softmax scale (1/sqrt(HD))
+};
+// Picks num_splits/split_len for B sequences of at most max_len keys on a device with `sms` SMs (fixed for
+// a CUDA graph when max_len is the pool's max context).
+void decode_attention_plan(int B, int Hkv, int G, int max_len, int sms, int* num_splits, int* split_len);
+cudaError_t decode_attention(const DecodeAttnParams& p, cudaStream_t stream);
+// 1 (default): single pass over K and V with an online softmax; 0: two phases (scores in shared memory).
+void set_decode_attention_variant(int variant);
+
+// ---- RoPE + KV write ---------------------------------------------------------------------------------
+// qkv [T, (Hq+2Hkv)*HD] bf16 (the fused projection): rotates q (-> q_out [T, Hq*HD]) and k (rotate-half, HF
+// convention) at pos[t], and writes k, v into the cache row pos[t] of slot slots[t] (skipped when < 0).
+// cos/sin tables: [max_pos, HD/2] fp32.
+struct RopeKVParams {
+  const void* qkv;
+  void* q_out;
+  void* k_cache;
+  void* v_cache;
+  const int32_t* slots;
+  const int32_t* pos;
+  const float* cos;
+  const float* sin;
+  int T, Hq, Hkv, HD, max_ctx;
+};
+cudaError_t rope_kv_write(const RopeKVParams& p, cudaStream_t stream);
+
+// ---- RMSNorm + residual ------------------------------------------------------------------------------
+// residual [T, H] fp32 += delta (bf16, may be null); out [T, H] bf16 = w * residual / rms(residual).
+struct RmsNormParams {
+  float* residual;
+  const void* delta;
+  const void* w;  // [H] bf16
+  void* out;
+  int T, H;
+  float eps;
+};
+cudaError_t rms_norm_residual(const RmsNormParams& p, cudaStream_t stream);
+
+// ---- SwiGLU activation: out [T, I] = silu(gu[:, :I]) * gu[:, I:] (bf16) --------------------------------
+cudaError_t swiglu(const void* gate_up, void* out, int T, int I, cudaStream_t stream);
+
+// ---- m2 mixer core: causal conv (+SiLU) + softplus(dt + 2b) + selective scan + D skip + SiLU(z) gate ---
+// Varlen over packed rows: sequence s owns rows cu_seqlens[s]..cu_seqlens[s+1]-1 and continues from the
+// conv window and SSM state of slot slots[s] (updated in place; -1: skipped, y rows zeroed). Decode is
+// the case of one row per sequence. proj rows: z [0,di) | x [di, di+dxb) | B [di+dxb, di+2dxb) |
+// C [di+2dxb, 2di+2dxb), row stride ld_proj. The x/B groups of N channels are repeated r = di/dxb times
+// (before the conv, spec 3.3.2) by index arithmetic.
+struct M2Params {
+  const void* proj;
+  int64_t ld_proj;
+  const void* dt;  // [T, di] bf16: dt_proj(dt_in_proj(u)) without bias
+  int64_t ld_dt;
+  const float* dt_bias2;  // [di] (2 * dt_proj.bias)
+  const float* conv_w;    // [di, K]
+  const float* conv_b;    // [di] or null
+  const float* A2;        // [di, N]: -exp(A_log) * log2(e)
+  const float* D;         // [di]
+  void* conv_state;       // layer base: [slots, K-1, di] bf16
+  float* ssm_state;       // layer base: [slots, N/4, di, 4] fp32 (element (c, n) at [n/4][c][n%4])
+  const int32_t* cu_seqlens;
+  const int32_t* slots;
+  void* y;  // [T, di] bf16
+  int nseq, di, dxb, N, K;
+};
+cudaError_t m2_scan(const M2Params& p, cudaStream_t stream);
+
+// ---- sampling ----------------------------------------------------------------------------------------
+// logits [B, V] (bf16 or fp32): greedy argmax when temperature <= 0, else exact categorical sampling at
+// `temperature` via the Gumbel-max trick (counter-based hash RNG of seed, *step, row, index). Writes
+// tokens [B] int64. *step lives on the device so a CUDA graph can advance it.
+struct SampleParams {
+  const void* logits;
+  bool logits_fp32;
+  int64_t ld;
+  int B, V;
+  float temperature;
+  uint64_t seed;
+  const int64_t* step;
+  int64_t* tokens;
+};
+cudaError_t sample(const SampleParams& p, cudaStream_t stream);
+
+}  // namespace hb::cuda

@@ -1,0 +1,202 @@
+// Tensor-facing wrappers of the CUDA kernels (see ops_cuda.h).
+#include "kernels/ops_cuda.h"
+
+#include <ATen/cuda/CUDAContext.h>
+
+#include <cmath>
+
+#include "kernels/cuda/hb_cuda.h"
+
+namespace hb::kernels::cuda {
+namespace {
+
+void check(cudaError_t e, const char* what) {
+  TORCH_CHECK(e == cudaSuccess, what, ": ", cudaGetErrorString(e));
+}
+void need(const torch::Tensor& t, torch::ScalarType dt, const char* name) {
+  TORCH_CHECK(t.defined() && t.is_cuda(), name, " must be a CUDA tensor");
+  TORCH_CHECK(t.scalar_type() == dt, name, " has dtype ", t.scalar_type(), ", expected ", dt);
+}
+void need_contig(const torch::Tensor& t, torch::ScalarType dt, const char* name) {
+  need(t, dt, name);
+  TORCH_CHECK(t.is_contiguous(), name, " must be contiguous");
+}
+cudaStream_t stream() { return at::cuda::getCurrentCUDAStream().stream(); }
+
+}  // namespace
+
+int sm_count() {
+  static int n = [] {
+    int dev = 0, v = 0;
+    cudaGetDevice(&dev);
+    cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev);
+    return v > 0 ? v : 132;
+  }();
+  return n;
+}
+
+void decode_attention(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache,
+                      const torch::Tensor& slots, const torch::Tensor& lens, torch::Tensor& out, int64_t max_len) {
+  need_contig(q, torch::kBFloat16, "q");
+  need_contig(k_cache, torch::kBFloat16, "k_cache");
+  need_contig(v_cache, torch::kBFloat16, "v_cache");
+  need_contig(slots, torch::kInt32, "slots");
+  need_contig(lens, torch::kInt32, "lens");
+  need_contig(out, torch::kBFloat16, "out");
+  TORCH_CHECK(k_cache.dim() == 4 && v_cache.sizes() == k_cache.sizes(), "k/v cache must be [slots, Hkv, max_ctx, HD]");
+  const int64_t B = slots.size(0), Hkv = k_cache.size(1), max_ctx = k_cache.size(2), HD = k_cache.size(3);
+  TORCH_CHECK(q.numel() % (B * HD) == 0, "q does not match the batch and head dim");
+  const int64_t Hq = q.numel() / (B * HD);
+  TORCH_CHECK(Hq % Hkv == 0, "query heads must be a multiple of KV heads");
+  TORCH_CHECK(out.numel() == B * Hq * HD, "out must be [B, Hq*HD]");
+  TORCH_CHECK(max_len >= 1 && max_len <= max_ctx, "max_len must be in [1, max_ctx]");
+  hb::cuda::DecodeAttnParams p{};
+  int splits = 1, split_len = 1;
+  hb::cuda::decode_attention_plan(int(B), int(Hkv), int(Hq / Hkv), int(max_len), sm_count(), &splits, &split_len);
+  auto f32 = q.options().dtype(torch::kFloat32);
+  auto part_o = torch::empty({std::max<int64_t>(B, 1) * Hq * splits * HD}, f32);
+  auto part_ml = torch::empty({std::max<int64_t>(B, 1) * Hq * splits * 2}, f32);
+  p.q = q.data_ptr();
+  p.k_cache = k_cache.data_ptr();
+  p.v_cache = v_cache.data_ptr();
+  p.slots = slots.data_ptr<int32_t>();
+  p.lens = lens.data_ptr<int32_t>();
+  p.part_o = part_o.data_ptr<float>();
+  p.part_ml = part_ml.data_ptr<float>();
+  p.out = out.data_ptr();
+  p.B = int(B);
+  p.Hq = int(Hq);
+  p.Hkv = int(Hkv);
+  p.HD = int(HD);
+  p.max_ctx = int(max_ctx);
+  p.split_len = split_len;
+  p.num_splits = splits;
+  p.scale = float(1.0 / std::sqrt(double(HD)));
+  check(hb::cuda::decode_attention(p, stream()), "decode_attention");
+}
+
+void rope_kv_write(const torch::Tensor& qkv, torch::Tensor& q_out, torch::Tensor& k_cache, torch::Tensor& v_cache,
+                   const torch::Tensor& slots, const torch::Tensor& pos, const torch::Tensor& cos, const torch::Tensor& sin,
+                   int64_t Hq, int64_t Hkv) {
+  need_contig(qkv, torch::kBFloat16, "qkv");
+  need_contig(q_out, torch::kBFloat16, "q_out");
+  need_contig(k_cache, torch::kBFloat16, "k_cache");
+  need_contig(v_cache, torch::kBFloat16, "v_cache");
+  need_contig(slots, torch::kInt32, "slots");
+  need_contig(pos, torch::kInt32, "pos");
+  need_contig(cos, torch::kFloat32, "cos");
+  need_contig(sin, torch::kFloat32, "sin");
+  const int64_t T = qkv.size(0), HD = k_cache.size(3);
+  TORCH_CHECK(qkv.size(1) == (Hq + 2 * Hkv) * HD, "qkv width must be (Hq+2Hkv)*HD");
+  TORCH_CHECK(k_cache.size(1) == Hkv, "k_cache heads");
+  TORCH_CHECK(slots.size(0) == T && pos.size(0) == T, "slots/pos must have one entry per row");
+  TORCH_CHECK(cos.size(1) == HD / 2, "rope table width");
+  hb::cuda::RopeKVParams p{qkv.data_ptr(), q_out.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(),
+                           slots.data_ptr<int32_t>(), pos.data_ptr<int32_t>(), cos.data_ptr<float>(), sin.data_ptr<float>(),
+                           int(T), int(Hq), int(Hkv), int(HD), int(k_cache.size(2))};
+  check(hb::cuda::rope_kv_write(p, stream()), "rope_kv_write");
+}
+
+std::pair<torch::Tensor, torch::Tensor> rope_tables(int64_t max_pos, int64_t hd, double theta, torch::Device device) {
+  const int64_t half = hd / 2;
+  auto idx = torch::arange(0, half, torch::dtype(torch::kFloat64));
+  auto inv_freq = torch::pow(theta, -2.0 * idx / double(hd));
+  auto ang = torch::arange(0, max_pos, torch::dtype(torch::kFloat64)).unsqueeze(1) * inv_freq.unsqueeze(0);
+  return {torch::cos(ang).to(torch::kFloat32).contiguous().to(device), torch::sin(ang).to(torch::kFloat32).contiguous().to(device)};
+}
+
+void rms_norm_residual(torch::Tensor& residual, const torch::Tensor& delta, const torch::Tensor& w, torch::Tensor& out, double eps) {
+  need_contig(residual, torch::kFloat32, "residual");
+  need_contig(w, torch::kBFloat16, "w");
+  need_contig(out, torch::kBFloat16, "out");
+  if (delta.defined()) {
+    need_contig(delta, torch::kBFloat16, "delta");
+    TORCH_CHECK(delta.numel() == residual.numel(), "delta must match residual");
+  }
+  const int64_t H = residual.size(-1), T = residual.numel() / H;
+  TORCH_CHECK(w.numel() == H && out.numel() == residual.numel(), "rms_norm shapes");
+  hb::cuda::RmsNormParams p{residual.data_ptr<float>(), delta.defined() ? delta.data_ptr() : nullptr, w.data_ptr(),
+                            out.data_ptr(), int(T), int(H), float(eps)};
+  check(hb::cuda::rms_norm_residual(p, stream()), "rms_norm_residual");
+}
+
+void swiglu(const torch::Tensor& gate_up, torch::Tensor& out) {
+  need_contig(gate_up, torch::kBFloat16, "gate_up");
+  need_contig(out, torch::kBFloat16, "out");
+  const int64_t T = gate_up.size(0), I = gate_up.size(1) / 2;
+  TORCH_CHECK(out.numel() == T * I, "swiglu out must be [T, I]");
+  check(hb::cuda::swiglu(gate_up.data_ptr(), out.data_ptr(), int(T), int(I), stream()), "swiglu");
+}
+
+void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_state, const torch::Tensor& cu_seqlens,
+             const torch::Tensor& slots, int64_t dxb, torch::Tensor& y) {
+  need(w.proj, torch::kBFloat16, "proj");
+  need(w.dt, torch::kBFloat16, "dt");
+  TORCH_CHECK(w.proj.stride(1) == 1 && w.dt.stride(1) == 1, "proj/dt rows must be contiguous");
+  need_contig(w.dt_bias2, torch::kFloat32, "dt_bias2");
+  need_contig(w.conv_w, torch::kFloat32, "conv_w");
+  if (w.conv_b.defined()) need_contig(w.conv_b, torch::kFloat32, "conv_b");
+  need_contig(w.A2, torch::kFloat32, "A2");
+  need_contig(w.D, torch::kFloat32, "D");
+  need_contig(conv_state, torch::kBFloat16, "conv_state");
+  need_contig(ssm_state, torch::kFloat32, "ssm_state");
+  need_contig(cu_seqlens, torch::kInt32, "cu_seqlens");
+  need_contig(slots, torch::kInt32, "slots");
+  need_contig(y, torch::kBFloat16, "y");
+  const int64_t di = w.A2.size(0), N = w.A2.size(1), K = w.conv_w.size(1);
+  TORCH_CHECK(ssm_state.dim() == 4 && ssm_state.size(1) == N / 4 && ssm_state.size(2) == di && ssm_state.size(3) == 4,
+              "ssm_state must be [slots, N/4, di, 4]");
+  TORCH_CHECK(conv_state.dim() == 3 && conv_state.size(1) == K - 1 && conv_state.size(2) == di, "conv_state must be [slots, K-1, di]");
+  TORCH_CHECK(w.proj.size(1) >= 2 * di + 2 * dxb, "proj is too narrow");
+  TORCH_CHECK(cu_seqlens.size(0) == slots.size(0) + 1, "cu_seqlens must have nseq+1 entries");
+  hb::cuda::M2Params p{};
+  p.proj = w.proj.data_ptr();
+  p.ld_proj = w.proj.stride(0);
+  p.dt = w.dt.data_ptr();
+  p.ld_dt = w.dt.stride(0);
+  p.dt_bias2 = w.dt_bias2.data_ptr<float>();
+  p.conv_w = w.conv_w.data_ptr<float>();
+  p.conv_b = w.conv_b.defined() ? w.conv_b.data_ptr<float>() : nullptr;
+  p.A2 = w.A2.data_ptr<float>();
+  p.D = w.D.data_ptr<float>();
+  p.conv_state = conv_state.data_ptr();
+  p.ssm_state = ssm_state.data_ptr<float>();
+  p.cu_seqlens = cu_seqlens.data_ptr<int32_t>();
+  p.slots = slots.data_ptr<int32_t>();
+  p.y = y.data_ptr();
+  p.nseq = int(slots.size(0));
+  p.di = int(di);
+  p.dxb = int(dxb);
+  p.N = int(N);
+  p.K = int(K);
+  check(hb::cuda::m2_scan(p, stream()), "m2_scan (supported: d_state 4/8/16/32, d_conv 4)");
+}
+
+torch::Tensor ssm_state_from_canonical(const torch::Tensor& t) {
+  auto s = t.sizes().vec();
+  const int64_t N = s.back(), di = s[s.size() - 2];
+  std::vector<int64_t> v(s.begin(), s.end() - 2);
+  v.insert(v.end(), {di, N / 4, 4});
+  return t.reshape(v).transpose(-3, -2).contiguous();
+}
+
+torch::Tensor ssm_state_to_canonical(const torch::Tensor& t) {
+  auto s = t.sizes().vec();
+  const int64_t di = s[s.size() - 2], n4 = s[s.size() - 3];
+  std::vector<int64_t> v(s.begin(), s.end() - 3);
+  v.insert(v.end(), {di, n4 * 4});
+  return t.transpose(-3, -2).contiguous().reshape(v);
+}
+
+void sample(const torch::Tensor& logits, double temperature, uint64_t seed, const torch::Tensor& step, torch::Tensor& tokens) {
+  TORCH_CHECK(logits.is_cuda() && logits.dim() == 2 && logits.stride(1) == 1, "logits must be a CUDA [B, V] tensor");
+  TORCH_CHECK(logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kFloat32, "logits must be bf16 or fp32");
+  need_contig(tokens, torch::kInt64, "tokens");
+  if (step.defined()) need_contig(step, torch::kInt64, "step");
+  hb::cuda::SampleParams p{logits.data_ptr(), logits.scalar_type() == torch::kFloat32, logits.stride(0), int(logits.size(0)),
+                           int(logits.size(1)), float(temperature), seed,
+                           step.defined() ? step.data_ptr<int64_t>() : nullptr, tokens.data_ptr<int64_t>()};
+  check(hb::cuda::sample(p, stream()), "sample");
+}
+
+}  // namespace hb::kernels::cuda

@@ -1,0 +1,50 @@
+#pragma once
+// hb::kernels CUDA ops (issue #6): tensor-facing wrappers over kernels/cuda/*.cu with shape/dtype checks,
+// launched on the current CUDA stream (so they can be captured in CUDA graphs). Built only when
+// HYBENCH_HAVE_CUDA; the CPU references in ops.h are the correctness oracles (tests/kernels/).
+// Layouts: KV cache per attention layer [slots, Hkv, max_ctx, HD] bf16; conv window per m2 layer
+// [slots, K-1, di] bf16; SSM state per m2 layer [slots, N/4, di, 4] fp32 (element (c, n) at [n/4][c][n%4],
+// so the kernels' 16-byte state accesses coalesce; ssm_state_to/from_canonical convert from/to [slots, di, N]). Slots / lens / positions are int32;
+// slot -1 marks a padding row (skipped, outputs zeroed).
+#include <torch/torch.h>
+
+namespace hb::kernels::cuda {
+
+// q [B, Hq*HD] (or [B, Hq, HD]) bf16 -> out [B, Hq*HD] bf16. max_len >= every lens[b] fixes the split plan
+// (keep it constant across CUDA graph replays, e.g. the pool's max context).
+void decode_attention(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache,
+                      const torch::Tensor& slots, const torch::Tensor& lens, torch::Tensor& out, int64_t max_len);
+// qkv [T, (Hq+2Hkv)*HD] bf16 -> q_out [T, Hq*HD] (rotated); k (rotated), v written at row pos[t] of slot slots[t].
+void rope_kv_write(const torch::Tensor& qkv, torch::Tensor& q_out, torch::Tensor& k_cache, torch::Tensor& v_cache,
+                   const torch::Tensor& slots, const torch::Tensor& pos, const torch::Tensor& cos, const torch::Tensor& sin,
+                   int64_t Hq, int64_t Hkv);
+// Builds the [max_pos, HD/2] fp32 cos/sin tables (angles in float64 as in the CPU reference).
+std::pair<torch::Tensor, torch::Tensor> rope_tables(int64_t max_pos, int64_t head_dim, double theta, torch::Device device);
+// residual [T, H] fp32 (+= delta bf16 when defined); out [T, H] bf16 = RMSNorm(residual) * w.
+void rms_norm_residual(torch::Tensor& residual, const torch::Tensor& delta, const torch::Tensor& w, torch::Tensor& out, double eps);
+// gate_up [T, 2I] bf16 -> out [T, I] bf16.
+void swiglu(const torch::Tensor& gate_up, torch::Tensor& out);
+
+struct M2Tensors {
+  torch::Tensor proj;      // [T, >= 2di+2dxb] bf16 (z | x | B | C ...), row-contiguous
+  torch::Tensor dt;        // [T, di] bf16, no bias
+  torch::Tensor dt_bias2;  // [di] fp32
+  torch::Tensor conv_w;    // [di, K] fp32
+  torch::Tensor conv_b;    // [di] fp32 or undefined
+  torch::Tensor A2;        // [di, N] fp32 = A * log2(e)
+  torch::Tensor D;         // [di] fp32
+};
+// Conv + SiLU, softplus(dt + 2b), selective scan, D skip, SiLU(z) gate; y [T, di] bf16.
+void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_state, const torch::Tensor& cu_seqlens,
+             const torch::Tensor& slots, int64_t dxb, torch::Tensor& y);
+
+// logits [B, V] bf16/fp32 -> tokens [B] int64. temperature <= 0: greedy. step: int64 [1] on the device or undefined.
+void sample(const torch::Tensor& logits, double temperature, uint64_t seed, const torch::Tensor& step, torch::Tensor& tokens);
+
+// [.., di, N] <-> [.., N/4, di, 4] (the pool layout of the SSM state).
+torch::Tensor ssm_state_from_canonical(const torch::Tensor& t);
+torch::Tensor ssm_state_to_canonical(const torch::Tensor& t);
+
+int sm_count();
+
+}  // namespace hb::kernels::cuda

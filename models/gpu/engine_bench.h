@@ -1,0 +1,33 @@
+#pragma once
+// `hybench bench engine` (issue #6): each model side by side on the GPU path (models/gpu/gpu_model.h):
+// decode step times at batch x context points over caches filled with random K/V and state, prefill
+// throughput, peak memory, the max batch at the shape, the predicted tokens/s of the whole IN:OUT workload
+// (decode step time integrated over the context), a real shorter run that checks the prediction, achieved
+// HBM bandwidth against the roofline, and every model's ratio to the first. Needs a CUDA device.
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hb::models::gpu {
+
+struct EngineBenchOptions {
+  std::vector<std::string> models;
+  int64_t in = 1, out = 16384;
+  int batch = 0;                               // 0: the largest batch that fits at IN+OUT
+  std::vector<int> batches = {1, 8, 32};       // decode points (the workload batch is added)
+  std::vector<int64_t> contexts = {1, 2048, 4096, 8192, 16384};  // clipped to IN+OUT
+  int64_t real_out = 2048;                     // generated tokens of the real run (0: skip)
+  int64_t prefill_tokens = 2048;
+  double reserve_gib = 4.0;
+  int iters = 20;
+  double peak_tbs = 3.35;                      // roofline bandwidth (H100 SXM HBM3)
+};
+
+nlohmann::json run_engine_bench(const EngineBenchOptions& options, std::ostream& log);
+// The short side-by-side table printed at the end.
+std::string format_engine_bench(const nlohmann::json& result);
+
+}  // namespace hb::models::gpu

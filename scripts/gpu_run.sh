@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# One call on the GPU machine (docs/GPU.md): configure + build the CUDA targets, run the GPU tests, the kernel
+# microbenchmarks, `hybench bench engine` and the transformers peer; full logs under $OUT, a short table last.
+# Usage: scripts/gpu_run.sh STAGE... with stages: build tests micro engine engine-quick peer
+#   env: MODELS (bench engine models), SHAPE (IN:OUT), REAL_OUT, TARGETS (build targets), BUILD (dir)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT"
+FINAL_OUT=$OUT
+OUT=/tmp/hb-gpu-logs   # every log lands here; the end copies the JSONs + summary and a tarball of the rest
+rm -rf "$OUT" && mkdir -p "$OUT"
+BUILD=${BUILD:-build-gpu}
+D=$PWD/.device
+SUMMARY=$OUT/summary.txt
+: > "$SUMMARY"
+note() { echo "$*" | tee -a "$SUMMARY"; }
+stage_build() {
+  local t0=$SECONDS
+  sed "s|@D@|$D|g" "$D/pkgconfig/re2.pc.in" > "$D/pkgconfig/re2.pc"
+  export PKG_CONFIG_PATH=$D/pkgconfig:${PKG_CONFIG_PATH:-}
+  export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
+  # Boost's CMake files there lack boost_filesystem (only the headers-only parts are used by the targets
+  # we build): a minimal package that points at the runtime library when one exists.
+  mkdir -p "$D/cmake/boost_filesystem"
+  local BFS
+  BFS=$(ls /usr/lib/x86_64-linux-gnu/libboost_filesystem.so* 2>/dev/null | head -1)
+  cat > "$D/cmake/boost_filesystem/boost_filesystem-config.cmake" <<X
+if(NOT TARGET Boost::filesystem)
+  if(EXISTS "$BFS" AND NOT "$BFS" STREQUAL "")
+    add_library(Boost::filesystem SHARED IMPORTED)
+    set_target_properties(Boost::filesystem PROPERTIES IMPORTED_LOCATION "$BFS" INTERFACE_LINK_LIBRARIES Boost::headers)
+  else()
+    add_library(Boost::filesystem INTERFACE IMPORTED)
+    set_target_properties(Boost::filesystem PROPERTIES INTERFACE_LINK_LIBRARIES Boost::headers)
+  endif()
+endif()
+set(boost_filesystem_FOUND TRUE)
+X
+  printf 'set(PACKAGE_VERSION 1.83.0)\nset(PACKAGE_VERSION_COMPATIBLE TRUE)\nset(PACKAGE_VERSION_EXACT TRUE)\n' \
+    > "$D/cmake/boost_filesystem/boost_filesystem-config-version.cmake"
+  echo "boost_filesystem runtime: ${BFS:-none}" > "$OUT/boost.txt"
+  # No pkg-config there? A stand-in that knows only the carried re2.
+  local PKGX=""
+  if ! command -v pkg-config >/dev/null; then
+    mkdir -p "$D/bin"
+    cat > "$D/bin/pkg-config" <<X
+#!/bin/sh
+for a in "\$@"; do
+  case "\$a" in
+    --version) echo 0.29.2; exit 0;;
+    --modversion) echo 0.0.0; exit 0;;
+    --variable=includedir) echo $D/include; exit 0;;
+    --variable=libdir) echo $D/lib; exit 0;;
+    --variable=*) echo; exit 0;;
+    --libs-only-L) echo -L$D/lib; exit 0;;
+    --libs-only-l) echo -lre2; exit 0;;
+    --libs-only-other) echo -pthread; exit 0;;
+    --libs) echo -pthread -L$D/lib -lre2; exit 0;;
+    --cflags-only-I) echo -I$D/include; exit 0;;
+    --cflags-only-other) echo -pthread; exit 0;;
+    --cflags) echo -pthread -I$D/include; exit 0;;
+  esac
+done
+exit 0
+X
+    chmod +x "$D/bin/pkg-config"
+    PKGX="-DPKG_CONFIG_EXECUTABLE=$D/bin/pkg-config"
+    echo "pkg-config: stand-in" >> "$OUT/boost.txt"
+  fi
+  local TP
+  TP=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-include cstdint" \
+    -DCMAKE_PREFIX_PATH="$TP;$D/cmake" -DCMAKE_CUDA_ARCHITECTURES=90a -DHYBENCH_CUDA=ON -DHYBENCH_ENGINE=ON \
+    -DCLI11_DIR=$D/cmake/CLI11 -Dfmt_DIR=$D/cmake/fmt -Dboost_filesystem_DIR=$D/cmake/boost_filesystem \
+    -DSQLite3_INCLUDE_DIR=$D/include -DSQLite3_LIBRARY=/usr/lib/x86_64-linux-gnu/libsqlite3.so.0 \
+    -DCURL_INCLUDE_DIR=$D/include -DCURL_LIBRARY=/usr/lib/x86_64-linux-gnu/libcurl.so.4 \
+    -DOPENSSL_INCLUDE_DIR=$D/include -DOPENSSL_CRYPTO_LIBRARY=/usr/lib/x86_64-linux-gnu/libcrypto.so.3 $PKGX \
+    > "$OUT/configure.log" 2>&1 || { note "configure FAILED (see configure.log)"; tail -30 "$OUT/configure.log"; return 1; }
+  ninja -C "$BUILD" -j16 -k 0 ${TARGETS:-hb_engine_bench test_cuda_kernels bench_cuda_kernels hybench} > "$OUT/build.log" 2>&1
+  local rc=$?
+  grep -E "error|FAILED" "$OUT/build.log" | head -40
+  note "build rc=$rc in $((SECONDS - t0)) s"
+}
+stage_tests() {
+  export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
+  "$BUILD/tests/kernels/test_cuda_kernels" > "$OUT/tests.log" 2>&1
+  local rc=$?
+  grep -E "^\[  (PASSED|FAILED) |\[parity\]|Failure|error:|rel|FAILED" "$OUT/tests.log" | head -40 | tee -a "$SUMMARY"
+  note "gpu tests rc=$rc"
+}
+stage_micro() {
+  export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
+  "$BUILD/bench_cuda_kernels" --benchmark_min_time=0.1s --benchmark_out="$OUT/micro.json" --benchmark_out_format=json \
+    > "$OUT/micro.log" 2>&1
+  note "micro rc=$?"
+  python3 - "$OUT/micro.json" <<'PY' | tee -a "$SUMMARY"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for b in d["benchmarks"]:
+    extra = " ".join(f"{k}={b[k]:.3g}" for k in ("TBps", "frac_of_3.35", "TFLOPs", "TBps_incl_io", "tokens_per_s") if k in b)
+    print(f"{b['name']:<40} {b['real_time']:10.2f} {b['time_unit']}  {extra}")
+PY
+}
+stage_engine() {
+  export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
+  local models=${MODELS:-preset:apriel-h1-15b/teacher,preset:apriel-h1-15b/h25,preset:apriel-h1-15b/h30,preset:apriel-h1-15b/h40}
+  local shape=${SHAPE:-1:16384}
+  if [ -x "$BUILD/hybench" ]; then
+    "$BUILD/hybench" bench engine --model "$models" --shape "$shape" --batch max --real-out ${REAL_OUT:-1024} \
+      --json "$OUT/engine.json" > "$OUT/engine.txt" 2> "$OUT/engine.log"
+  else
+    "$BUILD/hb_engine_bench" "$models" "$shape" max "$OUT/engine.json" ${REAL_OUT:-1024} > "$OUT/engine.txt" 2> "$OUT/engine.log"
+  fi
+  note "engine rc=$?"
+  grep -E "^decode b=1 ctx=1:|workload|real run|plan" "$OUT/engine.log" | tee -a "$SUMMARY"
+  cat "$OUT/engine.txt" | tee -a "$SUMMARY"
+}
+stage_peer() {
+  PYTHONUNBUFFERED=1 timeout ${PEER_TIMEOUT:-240} python3 tests/tools/peer_transformers.py --json "$OUT/peer.json" \
+    ${PEER_ARGS:-} > "$OUT/peer.log" 2>&1
+  note "peer rc=$?"
+  tail -6 "$OUT/peer.log" | tee -a "$SUMMARY"
+}
+nvidia-smi --query-gpu=name,memory.total,memory.used,clocks.sm,clocks.mem --format=csv | tee "$OUT/gpu.txt"
+date -u | tee -a "$SUMMARY"
+for s in "$@"; do
+  note "== stage $s ($(date -u +%H:%M:%S))"
+  "stage_${s//-/_}"
+  cp "$OUT"/*.json "$SUMMARY" "$FINAL_OUT"/ 2>/dev/null
+  tar czf "$FINAL_OUT/logs.tgz" -C "$OUT" .
+done
+echo "================ SUMMARY"
+cat "$SUMMARY"

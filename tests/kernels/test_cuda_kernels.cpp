@@ -1,0 +1,296 @@
+// CUDA kernels and the GPU model against the CPU references (kernels/ops_cpu.cpp, models/model.cpp) on random
+// inputs over shape grids. Label "gpu"; every test skips itself when no CUDA device is visible (CI).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include <torch/torch.h>
+
+#include "kernels/cuda/hb_cuda.h"
+#include "kernels/ops.h"
+#include "kernels/ops_cuda.h"
+#include "models/gpu/gpu_model.h"
+#include "models/model.h"
+
+namespace {
+
+namespace kc = hb::kernels::cuda;
+using torch::Tensor;
+
+bool have_cuda() { return torch::cuda::is_available() && torch::cuda::device_count() > 0; }
+
+#define NEED_CUDA() \
+  if (!have_cuda()) GTEST_SKIP() << "no CUDA device visible"
+
+torch::TensorOptions cuda_bf16() { return torch::TensorOptions().device(torch::kCUDA).dtype(torch::kBFloat16); }
+torch::TensorOptions cuda_f32() { return torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat32); }
+torch::TensorOptions cuda_i32() { return torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt32); }
+
+// ||a - b|| / ||b|| in float64 on the CPU; NaN fails.
+double rel_err(const Tensor& a, const Tensor& b) {
+  auto x = a.to(torch::kCPU).to(torch::kFloat64), y = b.to(torch::kCPU).to(torch::kFloat64);
+  EXPECT_FALSE(torch::isnan(x).any().item<bool>()) << "NaN in output";
+  return (x - y).norm().item<double>() / std::max(1e-30, y.norm().item<double>());
+}
+
+Tensor cpu_f32(const Tensor& t) { return t.to(torch::kCPU).to(torch::kFloat32); }
+
+TEST(CudaKernels, DecodeAttentionMatchesReference) {
+  NEED_CUDA();
+  torch::manual_seed(1);
+  struct Shape { int Hq, Hkv, HD; };
+  const Shape shapes[] = {{4, 2, 16}, {8, 2, 64}, {32, 8, 128}, {8, 8, 128}, {16, 2, 128}, {4, 4, 8}};
+  const int lens_grid[] = {1, 7, 100, 1000, 5003};
+  for (int variant : {1, 0}) {
+  hb::cuda::set_decode_attention_variant(variant);
+  for (const auto& sh : shapes) {
+    const int max_ctx = 5100, slots = 4;
+    auto k = torch::randn({slots, sh.Hkv, max_ctx, sh.HD}, cuda_bf16());
+    auto v = torch::randn({slots, sh.Hkv, max_ctx, sh.HD}, cuda_bf16());
+    for (int len : lens_grid) {
+      const int B = 3;
+      auto q = torch::randn({B, sh.Hq * sh.HD}, cuda_bf16());
+      std::vector<int32_t> sl = {2, -1, 0}, ln = {len, len, std::max(1, len / 2)};
+      auto slots_t = torch::tensor(sl, torch::kInt32).to(torch::kCUDA);
+      auto lens_t = torch::tensor(ln, torch::kInt32).to(torch::kCUDA);
+      auto out = torch::full({B, sh.Hq * sh.HD}, 7.0, cuda_bf16());  // poisoned
+      kc::decode_attention(q, k, v, slots_t, lens_t, out, max_ctx);
+      torch::cuda::synchronize();
+      for (int b = 0; b < B; ++b) {
+        if (sl[b] < 0) {
+          EXPECT_EQ(out[b].abs().max().item<float>(), 0.f);
+          continue;
+        }
+        const int L = ln[b];
+        auto kk = cpu_f32(k[sl[b]].narrow(1, 0, L).transpose(0, 1));  // [L, Hkv, HD]
+        auto vv = cpu_f32(v[sl[b]].narrow(1, 0, L).transpose(0, 1));
+        auto qq = cpu_f32(q[b]).view({1, sh.Hq, sh.HD});
+        auto ref = hb::kernels::gqa_attention(qq, kk, vv, L - 1).view({-1});
+        const double e = rel_err(out[b], ref);
+        EXPECT_LT(e, 1e-2) << "variant " << variant << " Hq " << sh.Hq << " Hkv " << sh.Hkv << " HD " << sh.HD << " len " << L;
+      }
+    }
+  }
+  }
+  hb::cuda::set_decode_attention_variant(1);
+}
+
+TEST(CudaKernels, RopeKVWriteMatchesReference) {
+  NEED_CUDA();
+  torch::manual_seed(2);
+  for (int HD : {8, 16, 128}) {
+    const int Hq = 8, Hkv = 2, T = 9, max_ctx = 300, slots = 3;
+    auto qkv = torch::randn({T, (Hq + 2 * Hkv) * HD}, cuda_bf16());
+    auto q = torch::full({T, Hq * HD}, 5.0, cuda_bf16());
+    auto kc_ = torch::zeros({slots, Hkv, max_ctx, HD}, cuda_bf16());
+    auto vc = torch::zeros({slots, Hkv, max_ctx, HD}, cuda_bf16());
+    std::vector<int32_t> pos, sl;
+    for (int t = 0; t < T; ++t) {
+      pos.push_back(t * 31 % max_ctx);
+      sl.push_back(t % 3 == 2 ? -1 : t % 2);
+    }
+    auto tables = kc::rope_tables(max_ctx, HD, 1e6, torch::Device(torch::kCUDA));
+    kc::rope_kv_write(qkv, q, kc_, vc, torch::tensor(sl, torch::kInt32).to(torch::kCUDA),
+                      torch::tensor(pos, torch::kInt32).to(torch::kCUDA), tables.first, tables.second, Hq, Hkv);
+    torch::cuda::synchronize();
+    auto x = cpu_f32(qkv);
+    auto post = torch::tensor(std::vector<int64_t>(pos.begin(), pos.end()), torch::kInt64);
+    auto qref = hb::kernels::rope(x.narrow(1, 0, Hq * HD).view({T, Hq, HD}), post, 1e6).view({T, -1});
+    auto kref = hb::kernels::rope(x.narrow(1, Hq * HD, Hkv * HD).view({T, Hkv, HD}), post, 1e6);
+    auto vref = x.narrow(1, (Hq + Hkv) * HD, Hkv * HD).view({T, Hkv, HD});
+    EXPECT_LT(rel_err(q, qref), 1e-2) << HD;
+    for (int t = 0; t < T; ++t) {
+      if (sl[t] < 0) continue;
+      auto kg = kc_[sl[t]].select(1, pos[t]);  // [Hkv, HD]
+      auto vg = vc[sl[t]].select(1, pos[t]);
+      EXPECT_LT(rel_err(kg, kref[t]), 1e-2) << HD << " t " << t;
+      EXPECT_LT(rel_err(vg, vref[t]), 1e-6) << HD << " t " << t;
+    }
+  }
+}
+
+TEST(CudaKernels, RmsNormResidualAndSwiGLU) {
+  NEED_CUDA();
+  torch::manual_seed(3);
+  for (int H : {32, 64, 5120}) {
+    const int T = 5;
+    auto res = torch::randn({T, H}, cuda_f32());
+    auto delta = torch::randn({T, H}, cuda_bf16());
+    auto w = (torch::rand({H}, cuda_f32()) + 0.5).to(torch::kBFloat16);
+    auto out = torch::full({T, H}, 3.0, cuda_bf16());
+    auto ref_res = cpu_f32(res) + cpu_f32(delta);
+    auto ref = hb::kernels::rms_norm(ref_res, cpu_f32(w), 1e-5);
+    kc::rms_norm_residual(res, delta, w, out, 1e-5);
+    torch::cuda::synchronize();
+    EXPECT_LT(rel_err(res, ref_res), 1e-6);
+    EXPECT_LT(rel_err(out, ref), 1e-2) << H;
+  }
+  for (int I : {64, 128, 14336}) {
+    const int T = 3;
+    auto gu = torch::randn({T, 2 * I}, cuda_bf16());
+    auto out = torch::full({T, I}, 3.0, cuda_bf16());
+    kc::swiglu(gu, out);
+    torch::cuda::synchronize();
+    auto g = cpu_f32(gu).narrow(1, 0, I), u = cpu_f32(gu).narrow(1, I, I);
+    EXPECT_LT(rel_err(out, torch::silu(g) * u), 1e-2) << I;
+  }
+}
+
+// The m2 core (conv + scan) over varlen sequences continuing from saved states, against the CPU reference
+// path of models/layers.cpp (repeat, causal_conv1d, softplus(dt + 2b), selective_scan).
+TEST(CudaKernels, M2ScanMatchesReferenceDecodeAndPrefill) {
+  NEED_CUDA();
+  torch::manual_seed(4);
+  struct Shape { int di, dxb, N; };
+  const Shape shapes[] = {{32, 16, 4}, {64, 32, 16}, {4096, 1024, 16}, {256, 64, 8}};
+  for (const auto& sh : shapes) {
+    for (bool decode : {true, false}) {
+      const int K = 4, slots = 5;
+      std::vector<int> lens = decode ? std::vector<int>{1, 1, 1, 1} : std::vector<int>{1, 5, 37, 3};
+      std::vector<int32_t> sl = {3, 0, -1, 4};
+      std::vector<int32_t> cu = {0};
+      for (int l : lens) cu.push_back(cu.back() + l);
+      const int T = cu.back();
+      const int width = 2 * sh.di + 2 * sh.dxb + 7;  // extra columns: proj rows may be wider (dt_in)
+      auto proj = torch::randn({T, width}, cuda_bf16());
+      auto dt = (torch::randn({T, sh.di}, cuda_f32()) * 0.5).to(torch::kBFloat16);
+      kc::M2Tensors w;
+      w.proj = proj;
+      w.dt = dt;
+      w.dt_bias2 = (torch::randn({sh.di}, cuda_f32()) * 0.5 - 3.0).contiguous();
+      w.conv_w = torch::randn({sh.di, K}, cuda_f32()) * 0.5;
+      w.conv_b = torch::randn({sh.di}, cuda_f32()) * 0.1;
+      auto A = -torch::exp(torch::rand({sh.di, sh.N}, cuda_f32()) * 2.0);
+      w.A2 = (A * 1.4426950408889634).contiguous();
+      w.D = torch::randn({sh.di}, cuda_f32());
+      auto conv = torch::randn({slots, K - 1, sh.di}, cuda_bf16());
+      auto ssm_c = torch::randn({slots, sh.di, sh.N}, cuda_f32()) * 0.3;  // canonical [slots, di, N]
+      auto ssm = kc::ssm_state_from_canonical(ssm_c);
+      EXPECT_TRUE(torch::equal(kc::ssm_state_to_canonical(ssm), ssm_c));
+      auto conv0 = cpu_f32(conv), ssm0 = cpu_f32(ssm_c);
+      auto y = torch::full({T, sh.di}, 9.0, cuda_bf16());
+      kc::m2_scan(w, conv, ssm, torch::tensor(cu, torch::kInt32).to(torch::kCUDA),
+                  torch::tensor(sl, torch::kInt32).to(torch::kCUDA), sh.dxb, y);
+      torch::cuda::synchronize();
+      auto ssm_after = kc::ssm_state_to_canonical(ssm);
+      const int r = sh.di / sh.dxb, nxb = sh.dxb / sh.N, nc = sh.di / sh.N;
+      auto P = cpu_f32(proj);
+      for (size_t s = 0; s < lens.size(); ++s) {
+        auto ys = y.narrow(0, cu[s], lens[s]);
+        if (sl[s] < 0) {
+          EXPECT_EQ(ys.abs().max().item<float>(), 0.f);
+          continue;
+        }
+        auto rows = P.narrow(0, cu[s], lens[s]);
+        const int64_t t = lens[s];
+        auto z = rows.narrow(1, 0, sh.di);
+        auto xr = rows.narrow(1, sh.di, sh.dxb);
+        auto br = rows.narrow(1, sh.di + sh.dxb, sh.dxb);
+        auto cf = rows.narrow(1, sh.di + 2 * sh.dxb, sh.di);
+        auto xt = xr.reshape({t, nxb, 1, sh.N}).expand({t, nxb, r, sh.N}).reshape({t, sh.di});
+        auto cstate = conv0[sl[s]].clone();
+        auto wcpu = cpu_f32(w.conv_w);
+        auto xc = hb::kernels::causal_conv1d(xt, cstate, wcpu, cpu_f32(w.conv_b));
+        auto delta = hb::kernels::softplus(cpu_f32(dt).narrow(0, cu[s], lens[s]) + cpu_f32(w.dt_bias2));
+        hb::kernels::SelectiveScanArgs a{xc, delta, z, cpu_f32(A), br.reshape({t, nxb, sh.N}), cf.reshape({t, nc, sh.N}), cpu_f32(w.D)};
+        auto st = ssm0[sl[s]].clone();
+        auto yref = hb::kernels::selective_scan(a, st);
+        EXPECT_LT(rel_err(ys, yref), 1.5e-2) << "di " << sh.di << " N " << sh.N << " seq " << s << " decode " << decode;
+        EXPECT_LT(rel_err(ssm_after[sl[s]], st), 1e-3) << "state di " << sh.di << " seq " << s;
+        EXPECT_LT(rel_err(conv[sl[s]], cstate), 1e-2) << "conv state di " << sh.di << " seq " << s;
+      }
+      // The padding slot's state (slot 1 and 2 are untouched) must not move.
+      EXPECT_LT(rel_err(ssm_after[1], ssm0[1]), 1e-12);
+    }
+  }
+}
+
+TEST(CudaKernels, SamplingGreedyAndTemperature) {
+  NEED_CUDA();
+  torch::manual_seed(5);
+  auto logits = torch::randn({7, 131072}, cuda_bf16());
+  auto tok = torch::full({7}, -1, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt64));
+  kc::sample(logits, 0.0, 1, torch::Tensor(), tok);
+  EXPECT_TRUE(torch::equal(tok.cpu(), logits.to(torch::kFloat32).argmax(1).cpu()));
+  // Temperature 1: frequencies over 8 ids follow softmax (Gumbel-max), 20,000 rows with distinct keys.
+  std::vector<float> base = {0.0f, 1.0f, -1.0f, 0.5f, 2.0f, -2.0f, 0.25f, 1.5f};
+  auto row = torch::tensor(base).to(torch::kCUDA);
+  const int R = 20000;
+  auto lg = row.unsqueeze(0).expand({R, 8}).contiguous();
+  auto toks = torch::empty({R}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt64));
+  auto step = torch::zeros({1}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt64));
+  kc::sample(lg, 1.0, 99, step, toks);
+  auto counts = torch::bincount(toks.cpu(), {}, 8).to(torch::kFloat64) / R;
+  auto p = torch::softmax(torch::tensor(base).to(torch::kFloat64), 0);
+  EXPECT_LT((counts - p).abs().max().item<double>(), 0.015);
+}
+
+// Whole-model parity: GPU (bf16 weights, graphs) vs the CPU fp32 reference, prefill + 8 graph decode steps
+// with three sequences batched (bucket 4, one padding row), plus a chunked prefill.
+void model_parity(const std::string& spec) {
+  auto cpu = hb::models::Model::load(spec);
+  hb::models::gpu::GpuOptions go;
+  go.max_context = 64;
+  go.max_slots = 4;
+  go.reserve_gib = 0.25;
+  auto gpu = hb::models::gpu::GpuModel::load(spec, go);
+  const int V = cpu->config().vocab_size;
+  std::mt19937 rng(11);
+  const int S = 3;
+  std::vector<std::vector<int32_t>> prompts(S);
+  for (int s = 0; s < S; ++s) {
+    prompts[s].resize(size_t(6 + 5 * s));
+    for (auto& t : prompts[s]) t = int32_t(rng() % uint32_t(V));
+  }
+  std::vector<int> cseq, gslot;
+  double worst = 0;
+  for (int s = 0; s < S; ++s) {
+    cseq.push_back(cpu->create_sequence(64));
+    gslot.push_back(gpu->acquire_slot());
+  }
+  // Sequence 2 is prefilled in two chunks on the GPU (chunked prefill from the saved state).
+  std::vector<std::vector<float>> cref;
+  for (int s = 0; s < S; ++s) cref.push_back(cpu->forward({{cseq[s], prompts[s]}})[0]);
+  auto g1 = gpu->prefill({gslot[0], gslot[1]}, {prompts[0], prompts[1]}, {0, 0});
+  std::vector<int32_t> a(prompts[2].begin(), prompts[2].begin() + 7), b(prompts[2].begin() + 7, prompts[2].end());
+  gpu->prefill({gslot[2]}, {a}, {0});
+  auto g2 = gpu->prefill({gslot[2]}, {b}, {7});
+  auto glog = torch::cat({g1, g2}, 0).cpu();
+  for (int s = 0; s < S; ++s) {
+    auto ref = torch::tensor(cref[s]);
+    const double e = rel_err(glog[s], ref);
+    worst = std::max(worst, e);
+    EXPECT_LT(e, 3e-2) << spec << " prefill seq " << s;
+  }
+  std::vector<int64_t> pos;
+  for (int s = 0; s < S; ++s) pos.push_back(int64_t(prompts[s].size()));
+  for (int step = 0; step < 8; ++step) {
+    std::vector<int64_t> toks;
+    for (int s = 0; s < S; ++s) toks.push_back(int64_t(rng() % uint32_t(V)));
+    gpu->set_decode_batch(gslot, toks, pos);
+    auto lg = gpu->decode_step().to(torch::kFloat32).cpu();
+    for (int s = 0; s < S; ++s) {
+      auto ref = torch::tensor(cpu->forward({{cseq[s], {int32_t(toks[s])}}})[0]);
+      const double e = rel_err(lg[s], ref);
+      worst = std::max(worst, e);
+      EXPECT_LT(e, 3e-2) << spec << " decode step " << step << " seq " << s;
+      pos[s] += 1;
+    }
+  }
+  std::printf("[parity] %s: worst relative L2 error of the logits %.3e (bucket %d)\n", spec.c_str(), worst, gpu->bucket());
+}
+
+TEST(GpuModel, ParityTinyPresets) {
+  NEED_CUDA();
+  for (const char* p : {"preset:tiny/teacher", "preset:tiny/h30", "preset:tiny/h40", "preset:tiny/mamba"}) model_parity(p);
+}
+
+TEST(GpuModel, ParityCommittedCheckpoints) {
+  NEED_CUDA();
+  model_parity(std::string(HB_TEST_DATA_DIR) + "/engine/hybrid-tiny");
+  model_parity(std::string(HB_TEST_DATA_DIR) + "/engine/mistral-tiny");
+}
+
+}  // namespace
