@@ -67,6 +67,7 @@ struct Transfer {
   std::optional<ErrorInfo> fail;  // set by a callback: abort this attempt, no retry
   int64_t last_activity_ns = 0;
   int64_t retry_due_ns = 0;
+  size_t body_sent = 0;           // bytes of payload handed to libcurl in this attempt
 };
 
 class OpenAiBackendImpl final : public Backend {
@@ -81,6 +82,8 @@ class OpenAiBackendImpl final : public Backend {
   // libcurl callbacks (noexcept; they never let an exception reach C code).
   static size_t on_write(char* ptr, size_t size, size_t nmemb, void* user) noexcept;
   static size_t on_header(char* ptr, size_t size, size_t nmemb, void* user) noexcept;
+  static size_t on_read(char* buffer, size_t size, size_t nitems, void* user) noexcept;
+  static int on_seek(void* user, curl_off_t offset, int origin) noexcept;
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* user, void* socketp) noexcept;
   static int on_timer(CURLM* multi, long timeout_ms, void* user) noexcept;
 
@@ -246,6 +249,25 @@ int OpenAiBackendImpl::on_timer(CURLM*, long timeout_ms, void* user) noexcept {
   auto* self = static_cast<OpenAiBackendImpl*>(user);
   self->curl_due_ns_ = timeout_ms < 0 ? -1 : monotonic_ns() + static_cast<int64_t>(timeout_ms) * 1'000'000;
   return 0;
+}
+
+size_t OpenAiBackendImpl::on_read(char* buffer, size_t size, size_t nitems, void* user) noexcept {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->body_sent == 0) {
+    t->result.send_ns = monotonic_ns();
+    t->last_activity_ns = t->result.send_ns;
+  }
+  size_t n = std::min(size * nitems, t->payload.size() - t->body_sent);
+  if (n > 0) std::memcpy(buffer, t->payload.data() + t->body_sent, n);
+  t->body_sent += n;
+  return n;
+}
+
+int OpenAiBackendImpl::on_seek(void* user, curl_off_t offset, int origin) noexcept {
+  auto* t = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > t->payload.size()) return CURL_SEEKFUNC_CANTSEEK;
+  t->body_sent = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
 }
 
 size_t OpenAiBackendImpl::on_header(char* ptr, size_t size, size_t nmemb, void* user) noexcept {
@@ -470,8 +492,9 @@ bool OpenAiBackendImpl::start_attempt(Transfer* t) {
   t->url = ep.base + t->path;
   t->result.endpoint = ep.base;
   t->result.attempts += 1;
-  t->result.send_ns = monotonic_ns();
+  t->result.send_ns = monotonic_ns();  // refined to the moment the request is written (on_read)
   t->last_activity_ns = t->result.send_ns;
+  t->body_sent = 0;
   if (t->result.chunks.capacity() == 0)
     t->result.chunks.reserve(static_cast<size_t>(std::clamp(t->request.sampling.max_tokens, 16, 4096)));
   CURL* e = curl_easy_init();
@@ -488,8 +511,15 @@ bool OpenAiBackendImpl::start_attempt(Transfer* t) {
   t->headers = h;
   curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->payload.data());
+  // The body goes through a read callback so that send_ns marks when libcurl starts writing the request
+  // (connection ready), not when the transfer was queued inside libcurl.
+  curl_easy_setopt(e, CURLOPT_POST, 1L);
   curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->payload.size()));
+  curl_easy_setopt(e, CURLOPT_READFUNCTION, &OpenAiBackendImpl::on_read);
+  curl_easy_setopt(e, CURLOPT_READDATA, t);
+  // libcurl rewinds the body when it resends on a fresh connection (a reused one was closed by the server).
+  curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &OpenAiBackendImpl::on_seek);
+  curl_easy_setopt(e, CURLOPT_SEEKDATA, t);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);

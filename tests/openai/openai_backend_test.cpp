@@ -542,6 +542,25 @@ TEST(OpenAiBackend, ReplicasShareTheLoadByLeastOutstanding) {
   EXPECT_EQ(eps[0]["requests"].get<int64_t>() + eps[1]["requests"].get<int64_t>(), 40);
 }
 
+TEST(OpenAiBackend, ResendsTheBodyWhenAReusedConnectionTurnsOutDead) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest& req, int i) {
+    Reply r = LoopbackServer::default_reply(req);
+    r.close_without_response = i == 1;  // the kept-alive connection dies under the second request
+    return r;
+  });
+  auto o = fast_options(server.base_url());
+  o.max_attempts = 1;  // libcurl's own resend on a fresh connection, not ours
+  auto b = make_openai_backend(o);
+  ASSERT_TRUE(run_one(*b, ask("first")).ok());
+  auto r = run_one(*b, ask("second"));
+  ASSERT_TRUE(r.ok()) << r.error->kind << ": " << r.error->message;
+  auto log = server.requests();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[2].last_user_content(), "second") << "the whole body was sent again";
+  EXPECT_GE(r.send_ns, log[1].arrival_ns) << "send_ns is the resend, not the first try";
+}
+
 TEST(OpenAiBackend, LongPromptOfSeveralMegabytes) {
   LoopbackServer server;
   auto b = make_openai_backend(fast_options(server.base_url()));
