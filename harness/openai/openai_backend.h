@@ -5,9 +5,9 @@
 // chunk is time-stamped (hb::monotonic_ns) as it is read.
 //
 // Behaviour:
-//  - At most max_in_flight requests are on the wire; more wait in a FIFO queue (submit_ns stays the
-//    submission time, send_ns is when the last attempt was handed to libcurl, so send_ns - submit_ns
-//    includes the client queue time).
+//  - At most max_in_flight requests are on the wire; more wait in a FIFO queue. submit_ns stays the
+//    submission time; send_ns is when libcurl started writing the last attempt's request (connection
+//    ready), so send_ns - submit_ns holds the client queue time, connection set-up and retry backoff.
 //  - Replicas: with several base_urls each attempt goes to the endpoint with the fewest outstanding
 //    requests (ties rotate); GenerationResult::endpoint names it; describe().details["endpoints"] counts
 //    requests and errors per endpoint.
