@@ -16,7 +16,9 @@ namespace hb::models {
 struct ModelOptions {
   std::string device = "cpu";          // "cpu" (the reference path); "cuda" once issue #6 lands
   std::string ssm_state_dtype = "fp32";  // "fp32" (default) or "bf16"
-  int threads = 0;                      // intra-op threads; 0: leave LibTorch's default
+  // Intra-op threads. 1 by default on the CPU path: tiny models are op-overhead bound, Debian's reference
+  // BLAS is single-threaded, and extra OpenMP threads only spin on shared cores. 0: LibTorch's default.
+  int threads = 1;
 };
 
 struct SequenceInput {

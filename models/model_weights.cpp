@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
 #include "models/safetensors.h"

@@ -14,7 +14,7 @@ struct NativeOptions {
   int max_in_flight = 64;           // sequences decoding at once (engine max batch)
   std::string model_name;           // display name; default: the preset name or the directory's basename
   long long kv_budget_tokens = 0;   // KV rows reservable across live sequences; 0: 65536
-  int threads = 0;                  // intra-op CPU threads; 0: LibTorch default
+  int threads = 1;                  // intra-op CPU threads (process-wide); 0: LibTorch default
   std::string ssm_state_dtype = "fp32";
 };
 

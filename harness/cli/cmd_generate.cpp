@@ -20,7 +20,7 @@ namespace {
 struct GenerateArgs {
   std::string model, prompt, system;
   bool chat = false, json = false, ignore_eos = false;
-  int max_tokens = 128, top_k = -1, logprobs = 0, threads = 0;
+  int max_tokens = 128, top_k = -1, logprobs = 0, threads = 1;
   double temperature = 0.0, top_p = 1.0, min_p = 0.0;
   long long seed = 0;
   std::vector<std::string> stop;
@@ -122,7 +122,7 @@ void add_generate_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--logprobs", a->logprobs, "top-K log-probabilities per token (with --json)");
   cmd->add_option("--stop", a->stop, "stop string (repeatable)");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "keep generating past EOS");
-  cmd->add_option("--threads", a->threads, "CPU threads (default: LibTorch's)");
+  cmd->add_option("--threads", a->threads, "intra-op CPU threads (default 1; 0 = LibTorch's default)");
   cmd->add_flag("--json", a->json, "print one JSON object instead of streaming text");
   cmd->callback([a, &exit_code] {
 #ifdef HYBENCH_HAVE_ENGINE

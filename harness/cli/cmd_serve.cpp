@@ -26,7 +26,7 @@ namespace {
 
 struct ServeArgs {
   std::string model, host = "127.0.0.1", name;
-  int port = 8000, max_batch = 32, io_threads = 2, threads = 0;
+  int port = 8000, max_batch = 32, io_threads = 2, threads = 1;
   long long kv_budget = 65536;
 };
 
@@ -224,7 +224,7 @@ void add_serve_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--served-model-name", a->name, "model id reported by /v1/models");
   cmd->add_option("--max-batch", a->max_batch, "sequences decoding at once (default 32)");
   cmd->add_option("--kv-budget", a->kv_budget, "KV tokens reservable across live sequences (default 65536)");
-  cmd->add_option("--threads", a->threads, "CPU threads for the model (default: LibTorch's)");
+  cmd->add_option("--threads", a->threads, "intra-op CPU threads for the model (default 1; 0 = LibTorch's default)");
   cmd->callback([a, &exit_code] {
 #ifdef HYBENCH_HAVE_ENGINE
     exit_code = run_serve(*a);
