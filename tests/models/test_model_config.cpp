@@ -30,6 +30,18 @@ TEST(ModelConfig, ReadsMistralWithRopeParameters) {
   EXPECT_DOUBLE_EQ(c.rope_theta, 10000.0);
 }
 
+TEST(ModelConfig, LlamaIsADenseTeacher) {
+  auto j = read_json_file(testing::engine_data("mistral-tiny/config.json"));
+  j["model_type"] = "llama";
+  j["architectures"] = {"LlamaForCausalLM"};
+  j.erase("head_dim");  // a file without head_dim falls back to hidden / heads
+  auto c = parse_model_config(j, "config.json");
+  EXPECT_EQ(c.head_dim, 32 / 4);
+  EXPECT_EQ(c.layout_string(), "t,t");
+  j["rope_parameters"] = {{"rope_type", "llama3"}, {"rope_theta", 5e5}};
+  EXPECT_THROW(parse_model_config(j, "config.json"), Error);
+}
+
 void expect_config_error(const nlohmann::json& j, const std::string& needle) {
   try {
     parse_model_config(j, "config.json");
