@@ -218,7 +218,9 @@ void Engine::step(std::vector<std::unique_ptr<Active>>& active) {
     ev.logprob = t.logprob;
     ev.top_logprobs = t.top;
     bool stop_hit = false;
-    if (!(is_eos && eos_allowed)) {
+    // EOS and stop ids end the text without adding their own (as OpenAI-compatible servers do).
+    const bool stop_id_hit = is_stop_id && generated + 1 > a.req.min_tokens;
+    if (!(is_eos && eos_allowed) && !stop_id_hit) {
       size_t before = a.text.size();
       a.text += a.detok->push(t.id);
       size_t maxlen = 0;
@@ -241,7 +243,7 @@ void Engine::step(std::vector<std::unique_ptr<Active>>& active) {
       a.emitted = safe;
     }
     if (a.req.on_token) a.req.on_token(ev);
-    if (stop_hit || (is_eos && eos_allowed) || (is_stop_id && generated + 1 > a.req.min_tokens)) {
+    if (stop_hit || (is_eos && eos_allowed) || stop_id_hit) {
       if (stop_hit) {
         a.detok->flush();  // drop bytes after the stop string
       }
