@@ -2,6 +2,7 @@
 
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
+#include "harness/load/launched_backend.h"
 #include "harness/openai/openai_backend.h"
 #ifdef HYBENCH_HAVE_ENGINE
 #include "harness/backends/native_backend.h"
@@ -9,7 +10,7 @@
 
 namespace hb {
 
-std::vector<std::string> backend_kinds() { return {"openai", "native"}; }
+std::vector<std::string> backend_kinds() { return {"openai", "native", "launch"}; }
 
 std::string default_model_name(const std::string& spec) {
   auto colon = spec.find(':');
@@ -18,6 +19,10 @@ std::string default_model_name(const std::string& spec) {
     rest = split(rest, ',').front();
     if (auto p = rest.find("://"); p != std::string::npos) rest = rest.substr(p + 3);
     if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+  } else if (starts_with(spec, "launch:")) {
+    // The program's name: "launch:vllm serve m --port 8000" -> "vllm".
+    rest = split(std::string(trim(rest)), ' ').front();
+    if (auto slash = rest.find_last_of('/'); slash != std::string::npos) rest = rest.substr(slash + 1);
   } else if (starts_with(rest, "preset:")) {
     rest = rest.substr(7);
   } else if (auto slash = rest.find_last_of('/'); slash != std::string::npos && slash + 1 < rest.size()) {
@@ -52,6 +57,22 @@ std::unique_ptr<Backend> make_backend(const std::string& spec, const BackendOpti
     o.stream = options.stream;
     return openai::make_openai_backend(o);
   }
+  if (kind == "launch") {
+    if (rest.empty()) throw Error(ErrorCode::usage, "--model launch: names no command; use launch:'CMD ARGS'");
+    if (options.launch_url.empty())
+      throw Error(ErrorCode::usage, "--model launch:CMD needs --launch-url URL (the server's base URL with /v1)");
+    load::LaunchOptions lo;
+    lo.command = rest;
+    lo.url = options.launch_url;
+    lo.log_path = options.launch_log_path;
+    lo.ready_timeout_s = options.launch_timeout_s;
+    auto server = std::make_unique<load::LaunchedServer>(lo);
+    server->start();
+    BackendOptions inner_options = options;
+    if (inner_options.model_name.empty()) inner_options.model_name = default_model_name("openai:" + options.launch_url);
+    auto inner = make_backend("openai:" + options.launch_url, inner_options);
+    return load::make_launched_backend(std::move(server), std::move(inner));
+  }
   if (kind == "native") {
 #ifdef HYBENCH_HAVE_ENGINE
     NativeOptions n;
@@ -67,7 +88,7 @@ std::unique_ptr<Backend> make_backend(const std::string& spec, const BackendOpti
   std::string hint = did_you_mean(kind, backend_kinds());
   throw Error(ErrorCode::usage, "--model '" + spec + "': unknown backend kind '" + kind + "'" +
                                     (hint.empty() ? "" : "; " + hint) +
-                                    "; use openai:URL, native:PATH or native:preset:NAME");
+                                    "; use openai:URL, native:PATH, native:preset:NAME or launch:CMD");
 }
 
 }  // namespace hb

@@ -4,6 +4,8 @@
 //                           several URLs = replicas, balanced by least outstanding requests
 //   native:PATH             hybench's engine on an HF checkpoint directory
 //   native:preset:NAME      hybench's engine on a seeded random-weight preset
+//   launch:CMD              starts CMD (a server), waits until healthy at launch_url, talks to it as
+//                           openai:launch_url, and stops it when the backend is destroyed
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +23,9 @@ struct BackendOptions {
   int max_attempts = 4;
   bool stream = true;
   std::string device;              // native: "cpu", "cuda" ("" = best available)
+  std::string launch_url;          // launch: the server's base URL with /v1
+  std::string launch_log_path = "hybench-server.log";  // launch: stdout + stderr of the server
+  double launch_timeout_s = 600;   // launch: seconds to wait until it is healthy
 };
 
 std::unique_ptr<Backend> make_backend(const std::string& spec, const BackendOptions& options);

@@ -32,7 +32,8 @@ struct EvalArgs {
   int max_attempts = 4;
   bool no_stream = false;
   std::string reasoning_markers;
-  std::vector<std::string> given;  // which options were given explicitly
+  std::string launch_url;
+  double launch_timeout_s = 600;
 };
 
 void on_signal(int) { runner::interrupt_flag().store(true); }
@@ -96,6 +97,9 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
   bo.idle_timeout_s = a.idle_timeout_s;
   bo.max_attempts = a.max_attempts;
   bo.stream = !a.no_stream;
+  bo.launch_url = a.launch_url;
+  bo.launch_timeout_s = a.launch_timeout_s;
+  bo.launch_log_path = a.db + ".server.log";  // beside the database
   std::string model_name = a.model_name.empty() ? default_model_name(a.model) : a.model_name;
   datasets::Catalog catalog(a.data_dir);
   store::Store store(a.db);
@@ -181,7 +185,7 @@ CLI::Option* add_db_option(CLI::App& app, std::string& db_path) {
 void add_eval_command(CLI::App& root, int& exit_code) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* app = root.add_subcommand("eval", "Evaluate a model on one or more suites; every sample is stored");
-  app->add_option("--model", args->model, "Backend: openai:URL[,URL...] | native:PATH | native:preset:NAME")->required();
+  app->add_option("--model", args->model, "Backend: openai:URL[,URL...] | native:PATH | native:preset:NAME | launch:CMD")->required();
   app->add_option("--model-name", args->model_name, "Model name sent to the server and shown in reports");
   app->add_option("--suite", args->suites, "Suite(s), comma-separated, each NAME or NAME:VARIANT (e.g. gsm8k, gsm8k:cot8)")
       ->required();
@@ -206,6 +210,9 @@ void add_eval_command(CLI::App& root, int& exit_code) {
   app->add_option("--max-attempts", args->max_attempts, "Attempts per request (retries on connect errors, 429, 5xx)")
       ->capture_default_str();
   app->add_flag("--no-stream", args->no_stream, "Use non-streaming requests");
+  app->add_option("--launch-url", args->launch_url, "With --model launch:CMD: the server's base URL, e.g. http://127.0.0.1:8000/v1");
+  app->add_option("--launch-timeout", args->launch_timeout_s, "Seconds to wait for a launched server to become healthy")
+      ->capture_default_str();
   app->add_option("--reasoning-markers", args->reasoning_markers,
                   "End-of-reasoning markers, comma-separated (OPEN|CLOSE for pairs); default </think> and Apriel's");
   app->callback([args, app, &exit_code] { exit_code = run_eval_command(*args, *app); });

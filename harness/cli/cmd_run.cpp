@@ -51,6 +51,8 @@ int run_study(const RunArgs& a) {
     BackendOptions bo;
     bo.model_name = m.name;
     bo.max_in_flight = m.concurrency > 0 ? m.concurrency : study.concurrency;
+    bo.launch_url = m.launch_url.value_or("");
+    bo.launch_log_path = a.db + "." + m.name + ".server.log";
     auto backend = make_backend(m.spec, bo);
     int64_t model_id = store.ensure_model(runner::model_record(m.spec, m.name, backend->describe(), m.layout));
     BackendOptions judge_options = bo;
@@ -92,6 +94,8 @@ int run_study(const RunArgs& a) {
       BackendOptions bo;
       bo.model_name = m.name;
       bo.max_in_flight = 100000;  // the sweep sets the load; the client must not cap it
+      bo.launch_url = m.launch_url.value_or("");
+      bo.launch_log_path = a.db + "." + m.name + ".server.log";
       auto backend = make_backend(m.spec, bo);
       int64_t model_id = store.ensure_model(runner::model_record(m.spec, m.name, backend->describe(), m.layout));
       for (const auto& w : study.throughput) {
