@@ -163,6 +163,12 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
       failed = true;  // the runner has logged why
       break;
     }
+    if (outcome.requested > 0 &&
+        static_cast<double>(outcome.failed) > eo.max_error_rate * static_cast<double>(outcome.requested)) {
+      failed = true;
+      log_error("suite {}: {} of {} requests failed (more than {:.0f}%); first error: {}", info.name, outcome.failed,
+                outcome.requested, eo.max_error_rate * 100, outcome.first_error);
+    }
   }
   store.set_run_status(run.id, interrupted ? "interrupted" : failed ? "failed" : "finished");
   if (interrupted) {

@@ -16,6 +16,7 @@
 #include "harness/base/strings.h"
 #include "harness/cli/commands.h"
 #include "harness/load/launched_server.h"
+#include "harness/runner/model_record.h"
 #include "harness/load/load_spec.h"
 #include "harness/load/sweep.h"
 #include "harness/store/store.h"
@@ -191,11 +192,7 @@ int run_sweep_command(const SweepArgs& a) {
     o.model_name = info.model_name;
     o.settings = {{"backend", info.kind}, {"spec", info.spec}, {"details", info.details}};
     if (server) o.settings["launch_command"] = server->options().command;
-    store::ModelRecord mr;
-    mr.spec = server ? a.model : info.spec;
-    mr.display_name = info.model_name;
-    mr.details = info.details;
-    int64_t model_id = store.ensure_model(mr);
+    int64_t model_id = store.ensure_model(runner::model_record(server ? a.model : info.spec, info.model_name, info));
     auto between = [&] {
       if (server) server->check_alive();
     };

@@ -157,5 +157,36 @@ TEST_F(EvalEndToEnd, ReportWritesSummaryFiles) {
   EXPECT_TRUE(fs::exists(path("rep/summary.md")));
 }
 
+TEST_F(EvalEndToEnd, LaunchedServerIsStartedUsedAndStopped) {
+  // A fixed high port derived from the pid (the URL must be known before the server starts).
+  int port = 20000 + static_cast<int>(::getpid() % 20000);
+  std::string cmd = std::string(HB_BINARY_DIR) + "/hb_loopback_server --port " + std::to_string(port) + " --log " + path("launched.log");
+  std::vector<std::string> args{std::string(HB_BINARY_DIR) + "/hybench", "eval", "--model", "launch:" + cmd,
+                                "--launch-url", "http://127.0.0.1:" + std::to_string(port) + "/v1", "--suite", "gsm8k",
+                                "--limit", "3", "--data-dir", HB_TEST_DATASETS_DIR, "--db", path("l.db")};
+  ASSERT_EQ(run_program(args, path("l.out"), path("l.err"), 120), 0) << read_file(path("l.err"));
+  EXPECT_TRUE(fs::exists(path("l.db.server.log")));
+  std::string err = read_file(path("l.err"));
+  EXPECT_NE(err.find("server healthy"), std::string::npos) << err;
+  EXPECT_NE(err.find("server stopped"), std::string::npos) << err;
+  // Nothing listens any more.
+  auto again = args;
+  again[3] = "openai:http://127.0.0.1:" + std::to_string(port) + "/v1";
+  again.erase(again.begin() + 4, again.begin() + 6);
+  again.push_back("--max-attempts");
+  again.push_back("1");
+  EXPECT_EQ(run_program(again, path("m.out"), path("m.err"), 120), 3) << read_file(path("m.err"));
+}
+
+TEST_F(EvalEndToEnd, LaunchCommandThatExitsAtOnceFailsTheRunWithItsLog) {
+  std::vector<std::string> args{std::string(HB_BINARY_DIR) + "/hybench", "eval", "--model",
+                                "launch:echo broken config >&2; exit 3", "--launch-url", "http://127.0.0.1:9/v1",
+                                "--suite", "gsm8k", "--limit", "3", "--data-dir", HB_TEST_DATASETS_DIR, "--db", path("x.db")};
+  EXPECT_EQ(run_program(args, path("x.out"), path("x.err"), 60), 3);
+  std::string err = read_file(path("x.err"));
+  EXPECT_NE(err.find("exited with code 3"), std::string::npos) << err;
+  EXPECT_NE(err.find("broken config"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace hb::test
