@@ -7,6 +7,9 @@
 
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAEvent.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
 #include <functional>
 
@@ -22,17 +25,28 @@ torch::TensorOptions bf16() { return torch::TensorOptions().device(torch::kCUDA)
 torch::TensorOptions f32() { return torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat32); }
 torch::TensorOptions i32() { return torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt32); }
 
-// Runs fn(i) kReps times per iteration between CUDA events (so the ~8 us event/launch floor of a single
-// timed launch is amortised; inputs rotate with i); sets TBps (bytes per call) and FLOP rate when given.
+// Captures kReps calls of fn(i) (inputs rotate with i) into one CUDA graph and times its replays with CUDA
+// events: the per-call cost inside a graph, as in the engine's decode step (METHOD.md: many small launches ->
+// time graph replays). Sets TBps (bytes per call) and the FLOP rate when given.
 constexpr int kReps = 20;
 void time_it(benchmark::State& st, double bytes, double flops, const std::function<void(int)>& fn) {
+  for (int i = 0; i < 3; ++i) fn(i);  // warm-up, eager
+  torch::cuda::synchronize();
+  at::cuda::CUDAGraph graph;
+  {
+    auto side = c10::cuda::getStreamFromPool();
+    c10::cuda::CUDAStreamGuard guard(side);
+    graph.capture_begin();
+    for (int r = 0; r < kReps; ++r) fn(r);
+    graph.capture_end();
+  }
+  torch::cuda::synchronize();
   auto stream = at::cuda::getCurrentCUDAStream();
-  for (int i = 0; i < 3; ++i) fn(i);
-  int i = 0;
+  graph.replay();
   for (auto _ : st) {
     at::cuda::CUDAEvent a(cudaEventDefault), b(cudaEventDefault);
     a.record(stream);
-    for (int r = 0; r < kReps; ++r) fn(i++);
+    graph.replay();
     b.record(stream);
     b.synchronize();
     st.SetIterationTime(a.elapsed_time(b) * 1e-3 / kReps);
@@ -68,6 +82,12 @@ void BM_DecodeAttention2Phase(benchmark::State& st) {
   BM_DecodeAttention(st);
   hb::cuda::set_decode_attention_variant(1);
 }
+void BM_DecodeAttentionU8(benchmark::State& st) {
+  hb::cuda::set_decode_attention_variant(2);
+  BM_DecodeAttention(st);
+  hb::cuda::set_decode_attention_variant(1);
+}
+BENCHMARK(BM_DecodeAttentionU8)->Args({1, 16384})->Args({8, 16384})->Args({32, 16384})->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeAttention2Phase)->Args({1, 16384})->Args({8, 16384})->Args({32, 16384})->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 void BM_M2DecodeStep(benchmark::State& st) {

@@ -190,12 +190,11 @@ __global__ void __launch_bounds__(kThreads) decode_attn_kernel(DecodeAttnParams 
 // Single-pass variant: K and V of the same keys are loaded together (twice the bytes in flight per round
 // trip, no score buffer, no separate softmax phase); each thread keeps an online softmax (m, l, acc) per
 // query head over the keys it touched, merged across lanes by shuffles and across warps in shared memory.
-template <int HD, int G>
+template <int HD, int G, int U>
 __global__ void __launch_bounds__(kThreads) decode_attn_1pass_kernel(DecodeAttnParams p) {
   constexpr int VEC = 8;
   constexpr int LPT = HD / VEC;
   constexpr int TPP = kThreads / LPT;
-  constexpr int U = 4;
   constexpr int STEP = TPP * U;
   constexpr int WARPS = kThreads / 32;
   const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
@@ -358,13 +357,14 @@ __global__ void decode_attn_combine(DecodeAttnParams p) {
   }
 }
 
-int g_variant = 1;  // 1: single pass (default), 0: two-phase
+int g_variant = 1;  // 1: single pass, 4 keys per thread in flight (default); 2: single pass, 8; 0: two-phase
 
 template <int HD, int G>
 cudaError_t launch(const DecodeAttnParams& p, cudaStream_t stream) {
-  if (g_variant == 1 && G * HD <= 1024) {
+  if ((g_variant == 1 || g_variant == 2) && G * HD <= 1024) {
     dim3 grid(p.num_splits, p.Hkv, p.B);
-    decode_attn_1pass_kernel<HD, G><<<grid, kThreads, 0, stream>>>(p);
+    if (g_variant == 2) decode_attn_1pass_kernel<HD, G, 8><<<grid, kThreads, 0, stream>>>(p);
+    else decode_attn_1pass_kernel<HD, G, 4><<<grid, kThreads, 0, stream>>>(p);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
     decode_attn_combine<<<p.B * p.Hq, std::min(128, std::max(32, p.HD)), 0, stream>>>(p);

@@ -30,7 +30,8 @@ struct DecodeAttnParams {
 // a CUDA graph when max_len is the pool's max context).
 void decode_attention_plan(int B, int Hkv, int G, int max_len, int sms, int* num_splits, int* split_len);
 cudaError_t decode_attention(const DecodeAttnParams& p, cudaStream_t stream);
-// 1 (default): single pass over K and V with an online softmax; 0: two phases (scores in shared memory).
+// 1 (default): single pass over K and V with an online softmax (4 keys per thread in flight); 2: the same
+// with 8; 0: two phases (scores in shared memory).
 void set_decode_attention_variant(int variant);
 
 // ---- RoPE + KV write ---------------------------------------------------------------------------------

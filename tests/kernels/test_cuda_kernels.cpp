@@ -43,7 +43,7 @@ TEST(CudaKernels, DecodeAttentionMatchesReference) {
   struct Shape { int Hq, Hkv, HD; };
   const Shape shapes[] = {{4, 2, 16}, {8, 2, 64}, {32, 8, 128}, {8, 8, 128}, {16, 2, 128}, {4, 4, 8}};
   const int lens_grid[] = {1, 7, 100, 1000, 5003};
-  for (int variant : {1, 0}) {
+  for (int variant : {1, 2, 0}) {
   hb::cuda::set_decode_attention_variant(variant);
   for (const auto& sh : shapes) {
     const int max_ctx = 5100, slots = 4;
