@@ -275,6 +275,12 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
     if (m.scores.size() < out.suites.size())
       out.warnings.push_back("model " + m.info.name + " has scores for " + std::to_string(m.scores.size()) + " of " +
                              std::to_string(out.suites.size()) + " suites");
+  // One line per distinct warning (the same repeat warning comes once per model otherwise).
+  std::vector<std::string> unique_warnings;
+  for (auto& w : out.warnings)
+    if (std::find(unique_warnings.begin(), unique_warnings.end(), w) == unique_warnings.end())
+      unique_warnings.push_back(std::move(w));
+  out.warnings = std::move(unique_warnings);
   return out;
 }
 
