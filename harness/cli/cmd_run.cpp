@@ -108,6 +108,7 @@ int run_study(const RunArgs& a) {
         so.warmup = w.warmup;
         so.repeats = w.repeats;
         so.settings = backend->describe().details;
+        so.client_shares_process = backend->describe().kind == "native";
         log_info("throughput: model {} shape {}", m.name, w.shape);
         auto result = load::run_sweep(*backend, so, &store, run.id, model_id);
         std::string table = load::render_table(result);

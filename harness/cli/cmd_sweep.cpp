@@ -35,6 +35,7 @@ struct SweepArgs {
   uint64_t seed = 0;
   int shared_prefix = 0;
   bool no_force_output = false;
+  bool chat = false;
   double unstable_threshold = 0.10;
   int max_in_flight = 0;
   double connect_timeout_s = 10;
@@ -133,6 +134,7 @@ int run_sweep_command(const SweepArgs& a) {
   o.seed = a.seed;
   o.shared_prefix_tokens = a.shared_prefix;
   o.force_output_length = !a.no_force_output;
+  o.chat = a.chat;
   o.unstable_threshold = a.unstable_threshold;
 
   // The backend (and the launched server behind it).
@@ -177,6 +179,7 @@ int run_sweep_command(const SweepArgs& a) {
                            {"slo", a.slo},
                            {"shared_prefix", a.shared_prefix},
                            {"force_output_length", o.force_output_length},
+                           {"chat", a.chat},
                            {"prompts", a.prompts},
                            {"prompt_limit", a.prompt_limit}};
   store::Store store(a.db);
@@ -191,6 +194,7 @@ int run_sweep_command(const SweepArgs& a) {
     BackendInfo info = backend->describe();
     o.model_name = info.model_name;
     o.settings = {{"backend", info.kind}, {"spec", info.spec}, {"details", info.details}};
+    o.client_shares_process = info.kind == "native";
     if (server) o.settings["launch_command"] = server->options().command;
     int64_t model_id = store.ensure_model(runner::model_record(server ? a.model : info.spec, info.model_name, info));
     auto between = [&] {
@@ -272,6 +276,7 @@ void add_sweep_command(CLI::App& root, int& exit_code) {
       ->capture_default_str();
   app->add_option("--shared-prefix", a->shared_prefix, "Tokens of prompt prefix shared by all requests of a point");
   app->add_flag("--no-force-output", a->no_force_output, "Do not send ignore_eos/min_tokens (real output lengths)");
+  app->add_flag("--chat", a->chat, "Send random prompts as chat messages (default: /v1/completions, no chat template)");
   app->add_option("--unstable-threshold", a->unstable_threshold, "Flag points whose repeats' output tok/s spread exceeds this")
       ->capture_default_str();
   app->add_option("--max-in-flight", a->max_in_flight, "Client cap on requests on the wire (default: the largest concurrency; 4096 for --rate)");

@@ -168,6 +168,7 @@ SweepResult run_sweep(Backend& backend, const SweepOptions& opt, store::Store* s
     wo.replay = opt.replay;
     wo.shared_prefix_tokens = opt.shared_prefix_tokens;
     wo.force_output_length = opt.force_output_length;
+    wo.chat = opt.chat;
     wo.seed = opt.seed;
     Workload workload(wo);
     for (const auto& load : opt.loads) {
@@ -224,14 +225,21 @@ SweepResult run_sweep(Backend& backend, const SweepOptions& opt, store::Store* s
         const bool forced = opt.force_output_length && !opt.replay;
         PointMetrics m = compute_metrics(run, opt.slo, forced ? shape.output_tokens : 0);
         point.metrics = m.to_json();
+        if (opt.client_shares_process) {
+          // An in-process engine's CPU is in the process CPU time: the client's share is not separable.
+          point.metrics["client_cpu_us_per_token"] = nullptr;
+          point.metrics["client_cpu_note"] = "in-process engine: process CPU time includes the engine";
+        }
         if (store) {
           store->write([point_id, run = std::move(run), metrics = point.metrics](store::Db& db) {
             store_point(db, point_id, run, metrics);
           });
           store->flush();
         }
-        log_info("{}: {} ok, {} errors, {:.1f} output tok/s, TTFT p50 {:.1f} ms, ITL p50 {:.2f} ms, client {:.2f} us/token",
-                 label, m.ok, m.errors, m.output_tok_per_s, m.ttft_ms.p50, m.itl_ms.p50, m.client_cpu_us_per_token);
+        log_info("{}: {} ok, {} errors, {:.1f} output tok/s, TTFT p50 {:.1f} ms, ITL p50 {:.2f} ms, client {}", label,
+                 m.ok, m.errors, m.output_tok_per_s, m.ttft_ms.p50, m.itl_ms.p50,
+                 opt.client_shares_process ? std::string("CPU n/a (in-process engine)")
+                                           : fmt::format("{:.2f} us/token", m.client_cpu_us_per_token));
         if (m.output_length_mismatch > 0)
           log_warn("{}: {} requests returned another output length than the {} forced tokens; the server may "
                    "ignore ignore_eos/min_tokens/max_tokens (flagged in the point)",
@@ -280,11 +288,13 @@ std::string render_table(const SweepResult& result) {
   };
   for (const auto& p : result.points) {
     const json& m = p.metrics;
-    out += fmt::format("{:<20} {:<26} {:>3} {:>6} {:>5} {:>10.1f} {:>8.2f} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8.2f}\n",
+    const json& cpu = m.contains("client_cpu_us_per_token") ? m["client_cpu_us_per_token"] : json();
+    std::string cpu_text = cpu.is_number() ? fmt::format("{:.2f}", cpu.get<double>()) : std::string("-");
+    out += fmt::format("{:<20} {:<26} {:>3} {:>6} {:>5} {:>10.1f} {:>8.2f} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}\n",
                        p.shape.str(), p.load.str(), p.repeat, m.value("ok", 0), m.value("errors", 0),
                        m.value("output_tok_per_s", 0.0), m.value("request_per_s", 0.0), g(m, "ttft_ms", "p50"),
                        g(m, "ttft_ms", "p99"), g(m, "tpot_ms", "p50"), g(m, "itl_ms", "p50"), g(m, "e2e_ms", "p50"),
-                       m.value("client_cpu_us_per_token", 0.0));
+                       cpu_text);
   }
   for (const auto& row : result.summary)
     if (row.value("unstable", false))

@@ -34,6 +34,8 @@ struct SweepOptions {
   uint64_t seed = 0;
   int shared_prefix_tokens = 0;
   bool force_output_length = true;
+  bool chat = false;                    // random prompts as chat messages instead of raw completions
+  bool client_shares_process = false;   // the engine runs in this process (native:): no client CPU figure
   double unstable_threshold = 0.10;     // repeats whose output tok/s spread exceeds this are flagged
   nlohmann::json settings = nlohmann::json::object();  // engine/server settings stored with each point
 };

@@ -48,7 +48,8 @@ GenerationRequest Workload::request(int index) const {
   std::string text = prefix_;
   if (!text.empty()) text += ' ';
   text += words(opt_.seed * 1000003ull + static_cast<uint64_t>(index) + 1, own);
-  r.messages = {{"user", std::move(text)}};
+  if (opt_.chat) r.messages = {{"user", std::move(text)}};
+  else r.prompt = std::move(text);
   r.sampling.max_tokens = opt_.shape.output_tokens;
   r.sampling.temperature = 0;
   if (opt_.force_output_length) {
@@ -72,6 +73,7 @@ nlohmann::json Workload::describe() const {
           {"shared_prefix_tokens", opt_.shared_prefix_tokens},
           {"force_output_length", opt_.force_output_length},
           {"prompt_method", prompt_method()},
+          {"endpoint", opt_.chat ? "chat" : "completions"},
           {"seed", opt_.seed}};
 }
 

@@ -33,6 +33,10 @@ struct WorkloadOptions {
   std::shared_ptr<const PromptSet> replay;   // when set, prompts come from here instead of random words
   int shared_prefix_tokens = 0;  // the first tokens of the prompt are the same for every request
   bool force_output_length = true;
+  // Random prompts go to /v1/completions by default, so no chat template adds tokens to IN (a chat
+  // template can add hundreds: Apriel's system block is ~420 byte-level tokens on the tiny presets);
+  // chat = true sends them as one user message to /v1/chat/completions instead.
+  bool chat = false;
   uint64_t seed = 0;
 };
 

@@ -84,19 +84,26 @@ TEST(Workload, PromptsHaveTheRequestedWordsAndForcedOutput) {
   Workload w(o);
   auto r0 = w.request(0), r1 = w.request(1);
   auto words = [](const std::string& s) { return std::count(s.begin(), s.end(), ' ') + 1; };
-  EXPECT_EQ(words(r0.messages.at(0).content), 50);
-  EXPECT_NE(r0.messages[0].content, r1.messages[0].content);
+  ASSERT_TRUE(r0.prompt.has_value()) << "random prompts go to /v1/completions by default";
+  EXPECT_TRUE(r0.messages.empty());
+  EXPECT_EQ(words(*r0.prompt), 50);
+  EXPECT_NE(*r0.prompt, *r1.prompt);
   // The first 20 words are shared.
   auto prefix = [](const std::string& s) {
     size_t pos = 0;
     for (int i = 0; i < 20; ++i) pos = s.find(' ', pos) + 1;
     return s.substr(0, pos);
   };
-  EXPECT_EQ(prefix(r0.messages[0].content), prefix(r1.messages[0].content));
+  EXPECT_EQ(prefix(*r0.prompt), prefix(*r1.prompt));
   EXPECT_EQ(r0.sampling.max_tokens, 32);
   EXPECT_TRUE(r0.sampling.ignore_eos);
   EXPECT_EQ(*r0.sampling.min_tokens, 32);
-  EXPECT_EQ(w.request(0).messages[0].content, r0.messages[0].content) << "deterministic";
+  EXPECT_EQ(*w.request(0).prompt, *r0.prompt) << "deterministic";
+  o.chat = true;
+  Workload chat(o);
+  ASSERT_EQ(chat.request(0).messages.size(), 1u);
+  EXPECT_EQ(chat.request(0).messages[0].content, *r0.prompt);
+  EXPECT_FALSE(chat.request(0).prompt.has_value());
 }
 
 TEST(Metrics, PercentilesInterpolateLikeNumpy) {
