@@ -38,6 +38,9 @@ struct GenerationRequest {
   std::string id;                       // caller's id, echoed in logs
   std::vector<ChatMessage> messages;    // chat mode (default)
   std::optional<std::string> prompt;    // raw completion mode (/v1/completions) when set
+  // Raw completion from these token ids when non-empty (exact prompt lengths for throughput runs; servers
+  // such as vLLM accept a list of ids as "prompt"). Takes precedence over `prompt` and `messages`.
+  std::vector<int32_t> prompt_token_ids;
   SamplingParams sampling;
   bool stream = true;
 };

@@ -34,6 +34,7 @@ class NativeBackend : public Backend {
                     {"attention_layers", c.attention_layers()},
                     {"mamba_layers", c.mamba_layers()},
                     {"params", c.params()},
+                    {"vocab_size", c.vocab_size},
                     {"tokenizer", engine_->tokenizer().kind()},
                     {"chat_format", models::chat_format_name(engine_->chat_format())}};
     return info;
@@ -45,7 +46,14 @@ class NativeBackend : public Backend {
     r.id = request.id;
     r.submit_ns = submit_ns;
     try {
-      if (request.prompt) {
+      if (!request.prompt_token_ids.empty()) {
+        const int vocab = engine_->config().vocab_size;
+        for (int32_t id : request.prompt_token_ids)
+          if (id < 0 || id >= vocab)
+            throw Error(ErrorCode::usage, "prompt token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                                              std::to_string(vocab) + ")");
+        r.prompt = request.prompt_token_ids;
+      } else if (request.prompt) {
         r.prompt = engine_->encode_prompt(*request.prompt);
       } else {
         std::vector<models::ChatTurn> turns;

@@ -109,6 +109,7 @@ int run_study(const RunArgs& a) {
         so.repeats = w.repeats;
         so.settings = backend->describe().details;
         so.client_shares_process = backend->describe().kind == "native";
+        if (so.client_shares_process) so.vocab_size = backend->describe().details.value("vocab_size", 0);
         log_info("throughput: model {} shape {}", m.name, w.shape);
         auto result = load::run_sweep(*backend, so, &store, run.id, model_id);
         std::string table = load::render_table(result);

@@ -36,6 +36,7 @@ struct SweepArgs {
   int shared_prefix = 0;
   bool no_force_output = false;
   bool chat = false;
+  int prompt_token_ids = 0;
   double unstable_threshold = 0.10;
   int max_in_flight = 0;
   double connect_timeout_s = 10;
@@ -135,6 +136,8 @@ int run_sweep_command(const SweepArgs& a) {
   o.shared_prefix_tokens = a.shared_prefix;
   o.force_output_length = !a.no_force_output;
   o.chat = a.chat;
+  if (a.prompt_token_ids < 0)
+    throw Error(ErrorCode::usage, "--prompt-token-ids must be a vocabulary size > 0, got " + std::to_string(a.prompt_token_ids));
   o.unstable_threshold = a.unstable_threshold;
 
   // The backend (and the launched server behind it).
@@ -180,6 +183,7 @@ int run_sweep_command(const SweepArgs& a) {
                            {"shared_prefix", a.shared_prefix},
                            {"force_output_length", o.force_output_length},
                            {"chat", a.chat},
+                           {"prompt_token_ids", a.prompt_token_ids},
                            {"prompts", a.prompts},
                            {"prompt_limit", a.prompt_limit}};
   store::Store store(a.db);
@@ -195,6 +199,10 @@ int run_sweep_command(const SweepArgs& a) {
     o.model_name = info.model_name;
     o.settings = {{"backend", info.kind}, {"spec", info.spec}, {"details", info.details}};
     o.client_shares_process = info.kind == "native";
+    o.vocab_size = a.prompt_token_ids;
+    if (info.kind == "native" && info.details.contains("vocab_size")) o.vocab_size = info.details["vocab_size"].get<int>();
+    if (o.vocab_size > 0 && a.chat)
+      throw Error(ErrorCode::usage, "--chat cannot send token-id prompts; leave out --chat or --prompt-token-ids");
     if (server) o.settings["launch_command"] = server->options().command;
     int64_t model_id = store.ensure_model(runner::model_record(server ? a.model : info.spec, info.model_name, info));
     auto between = [&] {
@@ -277,6 +285,9 @@ void add_sweep_command(CLI::App& root, int& exit_code) {
   app->add_option("--shared-prefix", a->shared_prefix, "Tokens of prompt prefix shared by all requests of a point");
   app->add_flag("--no-force-output", a->no_force_output, "Do not send ignore_eos/min_tokens (real output lengths)");
   app->add_flag("--chat", a->chat, "Send random prompts as chat messages (default: /v1/completions, no chat template)");
+  app->add_option("--prompt-token-ids", a->prompt_token_ids,
+                  "Random prompts as exactly IN token ids below this vocabulary size, for servers that accept ids "
+                  "(vLLM); automatic for native: models");
   app->add_option("--unstable-threshold", a->unstable_threshold, "Flag points whose repeats' output tok/s spread exceeds this")
       ->capture_default_str();
   app->add_option("--max-in-flight", a->max_in_flight, "Client cap on requests on the wire (default: the largest concurrency; 4096 for --rate)");

@@ -169,6 +169,7 @@ SweepResult run_sweep(Backend& backend, const SweepOptions& opt, store::Store* s
     wo.shared_prefix_tokens = opt.shared_prefix_tokens;
     wo.force_output_length = opt.force_output_length;
     wo.chat = opt.chat;
+    wo.vocab_size = opt.vocab_size;
     wo.seed = opt.seed;
     Workload workload(wo);
     for (const auto& load : opt.loads) {

@@ -36,6 +36,7 @@ struct SweepOptions {
   bool force_output_length = true;
   bool chat = false;                    // random prompts as chat messages instead of raw completions
   bool client_shares_process = false;   // the engine runs in this process (native:): no client CPU figure
+  int vocab_size = 0;                   // > 0: random prompts are exact-length token ids (see WorkloadOptions)
   double unstable_threshold = 0.10;     // repeats whose output tok/s spread exceeds this are flagged
   nlohmann::json settings = nlohmann::json::object();  // engine/server settings stored with each point
 };

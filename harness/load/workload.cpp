@@ -44,18 +44,27 @@ GenerationRequest Workload::request(int index) const {
   }
   GenerationRequest r;
   r.id = "p" + std::to_string(index);
-  int own = std::max(1, opt_.shape.input_tokens - opt_.shared_prefix_tokens);
-  std::string text = prefix_;
-  if (!text.empty()) text += ' ';
-  text += words(opt_.seed * 1000003ull + static_cast<uint64_t>(index) + 1, own);
-  if (opt_.chat) r.messages = {{"user", std::move(text)}};
-  else r.prompt = std::move(text);
   r.sampling.max_tokens = opt_.shape.output_tokens;
   r.sampling.temperature = 0;
   if (opt_.force_output_length) {
     r.sampling.ignore_eos = true;
     r.sampling.min_tokens = opt_.shape.output_tokens;
   }
+  if (opt_.vocab_size > 0) {
+    // Exact lengths: the shared prefix is the same ids for every request, the rest differs per request.
+    std::mt19937_64 prefix_rng(opt_.seed ^ 0x9e3779b97f4a7c15ull);
+    std::mt19937_64 rng(opt_.seed * 1000003ull + static_cast<uint64_t>(index) + 1);
+    std::uniform_int_distribution<int32_t> pick(0, opt_.vocab_size - 1);
+    const int prefix = std::min(opt_.shared_prefix_tokens, opt_.shape.input_tokens);
+    for (int i = 0; i < opt_.shape.input_tokens; ++i) r.prompt_token_ids.push_back(pick(i < prefix ? prefix_rng : rng));
+    return r;
+  }
+  int own = std::max(1, opt_.shape.input_tokens - opt_.shared_prefix_tokens);
+  std::string text = prefix_;
+  if (!text.empty()) text += ' ';
+  text += words(opt_.seed * 1000003ull + static_cast<uint64_t>(index) + 1, own);
+  if (opt_.chat) r.messages = {{"user", std::move(text)}};
+  else r.prompt = std::move(text);
   return r;
 }
 

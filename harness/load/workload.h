@@ -37,6 +37,9 @@ struct WorkloadOptions {
   // template can add hundreds: Apriel's system block is ~420 byte-level tokens on the tiny presets);
   // chat = true sends them as one user message to /v1/chat/completions instead.
   bool chat = false;
+  // > 0: prompts are IN random token ids drawn from [0, vocab_size): exact prompt lengths, for backends
+  // that take token ids (the native engine; vLLM's /v1/completions). 0: common words (approximate).
+  int vocab_size = 0;
   uint64_t seed = 0;
 };
 
@@ -46,7 +49,9 @@ class Workload {
   GenerationRequest request(int index) const;
   // Stored with the point: shape, seed, prefix, how prompt lengths were made.
   nlohmann::json describe() const;
-  static const char* prompt_method() { return "common-words-approx-1-token-each"; }
+  const char* prompt_method() const {
+    return opt_.vocab_size > 0 ? "random-token-ids-exact" : "common-words-approx-1-token-each";
+  }
 
  private:
   std::string words(uint64_t seed, int count) const;

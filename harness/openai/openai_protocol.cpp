@@ -55,7 +55,7 @@ std::string clip(std::string_view text, size_t max_chars) {
 }
 
 const char* request_path(const GenerationRequest& request) {
-  return request.prompt ? "/completions" : "/chat/completions";
+  return request.prompt || !request.prompt_token_ids.empty() ? "/completions" : "/chat/completions";
 }
 
 json build_payload(const GenerationRequest& request, const std::string& model, bool stream) {
@@ -64,8 +64,9 @@ json build_payload(const GenerationRequest& request, const std::string& model, b
   int top_logprobs = request.sampling.top_logprobs;
   body.erase("top_logprobs");
   body["model"] = model;
-  if (request.prompt) {
-    body["prompt"] = *request.prompt;
+  if (!request.prompt_token_ids.empty() || request.prompt) {
+    if (!request.prompt_token_ids.empty()) body["prompt"] = request.prompt_token_ids;
+    else body["prompt"] = *request.prompt;
     if (top_logprobs > 0) body["logprobs"] = top_logprobs;
   } else {
     json messages = json::array();

@@ -55,8 +55,8 @@ class EvalEndToEnd : public ::testing::Test {
     }
     return a;
   }
-  int64_t count(const std::string& sql) const {
-    store::Db db(path("r.db"), store::Db::Mode::read_only);
+  int64_t count(const std::string& sql, const std::string& file = "r.db") const {
+    store::Db db(path(file), store::Db::Mode::read_only);
     auto q = db.prepare(sql);
     return q.step() ? q.int64(0) : -1;
   }
@@ -186,6 +186,27 @@ TEST_F(EvalEndToEnd, LaunchCommandThatExitsAtOnceFailsTheRunWithItsLog) {
   std::string err = read_file(path("x.err"));
   EXPECT_NE(err.find("exited with code 3"), std::string::npos) << err;
   EXPECT_NE(err.find("broken config"), std::string::npos) << err;
+}
+
+TEST_F(EvalEndToEnd, NativeSweepSendsExactLengthPrompts) {
+  std::vector<std::string> args{std::string(HB_BINARY_DIR) + "/hybench", "sweep", "--model", "native:preset:tiny/h30",
+                                "--shape", "24:4", "--concurrency", "2", "--requests", "3", "--db", path("s.db"),
+                                "--json", path("s.json")};
+  int rc = run_program(args, path("s.out"), path("s.err"), 300);
+  if (read_file(path("s.err")).find("without the native engine") != std::string::npos) GTEST_SKIP() << "no engine";
+  ASSERT_EQ(rc, 0) << read_file(path("s.err"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM request_traces", "s.db"), 3);
+  store::Db db(path("s.db"), store::Db::Mode::read_only);
+  auto q = db.prepare("SELECT prompt_tokens, completion_tokens FROM request_traces");
+  int rows = 0;
+  while (q.step()) {
+    ++rows;
+    EXPECT_EQ(q.int64(0), 24) << "the prompt is exactly IN tokens";
+    EXPECT_EQ(q.int64(1), 4) << "the output length is forced";
+  }
+  EXPECT_EQ(rows, 3);
+  auto j = nlohmann::json::parse(read_file(path("s.json")));
+  EXPECT_TRUE(j["points"][0]["client_cpu_us_per_token"].is_null()) << "in-process engine: no client CPU figure";
 }
 
 }  // namespace

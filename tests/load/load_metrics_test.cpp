@@ -1,5 +1,6 @@
 // Pure parts of the load module: CLI string parsing, arrival schedules, workloads and metric arithmetic
 // on hand-made request records whose right answers are known.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -99,6 +100,20 @@ TEST(Workload, PromptsHaveTheRequestedWordsAndForcedOutput) {
   EXPECT_TRUE(r0.sampling.ignore_eos);
   EXPECT_EQ(*r0.sampling.min_tokens, 32);
   EXPECT_EQ(*w.request(0).prompt, *r0.prompt) << "deterministic";
+  {
+    WorkloadOptions ids = o;
+    ids.vocab_size = 320;
+    Workload w_ids(ids);
+    auto a = w_ids.request(0), b = w_ids.request(1);
+    ASSERT_EQ(a.prompt_token_ids.size(), 50u) << "exactly IN token ids";
+    EXPECT_FALSE(a.prompt.has_value());
+    for (int32_t id : a.prompt_token_ids) EXPECT_TRUE(id >= 0 && id < 320);
+    EXPECT_TRUE(std::equal(a.prompt_token_ids.begin(), a.prompt_token_ids.begin() + 20, b.prompt_token_ids.begin()))
+        << "the shared prefix is the same ids";
+    EXPECT_NE(a.prompt_token_ids, b.prompt_token_ids);
+    EXPECT_EQ(w_ids.request(0).prompt_token_ids, a.prompt_token_ids) << "deterministic";
+    EXPECT_EQ(w_ids.describe()["prompt_method"], "random-token-ids-exact");
+  }
   o.chat = true;
   Workload chat(o);
   ASSERT_EQ(chat.request(0).messages.size(), 1u);

@@ -67,6 +67,17 @@ TEST(OpenAiProtocol, CompletionsPayloadWhenPromptIsSet) {
   EXPECT_FALSE(p.contains("top_logprobs"));
 }
 
+TEST(OpenAiProtocol, TokenIdPromptGoesToCompletionsAsAList) {
+  GenerationRequest r;
+  r.messages = {{"user", "ignored"}};
+  r.prompt_token_ids = {5, 17, 42};
+  EXPECT_STREQ(request_path(r), "/completions");
+  auto body = build_payload(r, "m", true);
+  ASSERT_TRUE(body["prompt"].is_array());
+  EXPECT_EQ(body["prompt"], nlohmann::json({5, 17, 42}));
+  EXPECT_FALSE(body.contains("messages"));
+}
+
 TEST(OpenAiProtocol, ParsesRoleContentReasoningFinishAndUsage) {
   StreamChunk c;
   std::string why;
