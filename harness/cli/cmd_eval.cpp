@@ -145,7 +145,13 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
     auto items = suite->load(catalog);
     int64_t suite_id = store.ensure_suite({info.name, info.variant, info.version, suite->prompt_hash()});
     auto scoring = scoring_resources.context_for(*suite);
-    auto outcome = runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
+    runner::EvalOutcome outcome;
+    try {
+      outcome = runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
+    } catch (...) {
+      runner::mark_run_failed(store, run.id);  // what was stored stays; the run says it failed
+      throw;
+    }
     for (const auto& m : outcome.metrics)
       std::printf("%-10s %-8s %-22s %7zu %9s %9s\n", info.name.c_str(), info.variant.c_str(), m.metric.c_str(), m.n,
                   fmt_value(m.value).c_str(), m.n == 0 ? "n/a" : fmt_value(m.stderr_).c_str());

@@ -73,7 +73,13 @@ int run_study(const RunArgs& a) {
       eo.shard_index = shard_index;
       eo.shard_count = shard_count;
       auto scoring = scoring_resources.context_for(*suite);
-      auto outcome = runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
+      runner::EvalOutcome outcome;
+      try {
+        outcome = runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
+      } catch (...) {
+        runner::mark_run_failed(store, run.id);  // what was stored stays; the run says it failed
+        throw;
+      }
       for (const auto& mv : outcome.metrics)
         std::printf("%-16s %-10s %-8s %-22s %7zu %9s %9s\n", m.name.c_str(), info.name.c_str(), info.variant.c_str(),
                     mv.metric.c_str(), mv.n, mv.value != mv.value ? "n/a" : fmt::format("{:.4f}", mv.value).c_str(),
@@ -160,7 +166,8 @@ int run_study(const RunArgs& a) {
 
 void add_run_command(CLI::App& root, int& exit_code) {
   auto args = std::make_shared<RunArgs>();
-  CLI::App* app = root.add_subcommand("run", "Run a whole study (models x suites x throughput), then write the report");
+  CLI::App* app = root.add_subcommand("run", "Run a whole study (models x suites x throughput), then write the report and, "
+                                              "when the study has a gate policy, decide (exit 1 when no candidate passes)");
   app->add_option("study", args->study, "Study file (JSON; see studies/)")->required();
   add_db_option(*app, args->db);
   app->add_option("--out", args->out, "Report directory (default: report-<study> beside the database)");

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 
@@ -54,6 +55,13 @@ nlohmann::json prompt_json(const Work& w) {
 std::atomic<bool>& interrupt_flag() {
   static std::atomic<bool> flag{false};
   return flag;
+}
+
+void mark_run_failed(store::Store& store, int64_t run_id) {
+  try {
+    store.set_run_status(run_id, "failed");
+  } catch (const std::exception&) {
+  }
 }
 
 std::vector<suites::MetricValue> aggregate_and_store(const suites::Suite& suite, store::Store& store,
@@ -121,7 +129,6 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
   size_t in_flight = 0;
   size_t completed_requests = 0, failed_requests = 0;
   size_t graded = 0;
-  std::atomic<size_t> stored{0};
   GradePool pool(static_cast<size_t>(std::max(2, std::min(options.concurrency, 8))));
 
   auto submit_turn = [&](Work* w) {
@@ -152,7 +159,8 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
     });
   };
 
-  auto store_failure = [&](Work* w, const ErrorInfo& err) {
+  // The fields every stored sample has, failed or graded.
+  auto base_record = [&](const Work* w) {
     store::SampleRecord rec;
     rec.run_id = target.run_id;
     rec.model_id = target.model_id;
@@ -160,11 +168,16 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
     rec.item_id = items[w->item_index].id;
     rec.sample_index = w->sample_index;
     rec.prompt_json = prompt_json(*w).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    rec.completion = w->completion.turns.empty() ? "" : w->completion.turns.back();
     rec.attempts = w->attempts;
     rec.endpoint = w->endpoint;
     rec.submit_unix_ns = to_unix(w->submit_ns);
     rec.end_unix_ns = to_unix(w->end_ns);
+    return rec;
+  };
+
+  auto store_failure = [&](Work* w, const ErrorInfo& err) {
+    store::SampleRecord rec = base_record(w);
+    rec.completion = w->completion.turns.empty() ? "" : w->completion.turns.back();
     rec.error_kind = err.kind;
     rec.error_message = err.message;
     store.add_sample(std::move(rec));
@@ -172,25 +185,15 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
 
   auto grade_and_store = [&](Work* w) {
     const auto& item = items[w->item_index];
-    store::SampleRecord rec;
-    rec.run_id = target.run_id;
-    rec.model_id = target.model_id;
-    rec.suite_id = target.suite_id;
-    rec.item_id = item.id;
-    rec.sample_index = w->sample_index;
-    rec.prompt_json = prompt_json(*w).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    store::SampleRecord rec = base_record(w);
     const auto& turns = w->completion.turns;
     rec.completion = turns.size() == 1 ? turns[0]
                                        : nlohmann::json(turns).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (w->usage.prompt_tokens >= 0) rec.prompt_tokens = w->usage.prompt_tokens;
     if (w->usage.completion_tokens >= 0) rec.completion_tokens = w->usage.completion_tokens;
     if (w->usage.reasoning_tokens >= 0) rec.reasoning_tokens = w->usage.reasoning_tokens;
-    rec.submit_unix_ns = to_unix(w->submit_ns);
     rec.first_token_unix_ns = to_unix(w->first_token_ns);
-    rec.end_unix_ns = to_unix(w->end_ns);
     rec.finish_reason = w->completion.finish_reasons.empty() ? "" : w->completion.finish_reasons.back();
-    rec.attempts = w->attempts;
-    rec.endpoint = w->endpoint;
     try {
       suites::Grade g = suite.grade(item, w->completion, scoring);
       rec.answer = g.answer_text;
@@ -205,8 +208,11 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
       rec.error_kind = "grader";
       rec.error_message = std::string("grading failed: ") + e.what();
     }
-    store.add_sample(std::move(rec));
-    stored.fetch_add(1);
+    try {
+      store.add_sample(std::move(rec));
+    } catch (const std::exception&) {
+      // A grading thread must not throw: the writer's error reaches the main loop through store.check().
+    }
   };
 
   const int64_t start_ns = monotonic_ns();
@@ -223,6 +229,16 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
   };
 
   bool stop_submitting = false;
+  // A failure of the run itself (the store's writer, a suite's data) stops submitting; the requests in
+  // flight are cancelled and drained (their callbacks reference this frame) before it is rethrown.
+  std::exception_ptr fatal;
+  auto fail_run = [&](std::exception_ptr e) {
+    if (!fatal) fatal = e;
+    if (!stop_submitting) {
+      stop_submitting = true;
+      backend.cancel_all();
+    }
+  };
   while (true) {
     if (!stop_submitting && interrupt_flag().load()) {
       out.interrupted = true;
@@ -235,8 +251,12 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
       todo.pop_front();
       Work* raw = w.get();
       live.push_back(std::move(w));
-      raw->plan = suite.prompt(items[raw->item_index]);
-      submit_turn(raw);
+      try {
+        raw->plan = suite.prompt(items[raw->item_index]);
+        submit_turn(raw);
+      } catch (...) {
+        fail_run(std::current_exception());
+      }
     }
     if (in_flight == 0 && (todo.empty() || stop_submitting)) break;
 
@@ -249,42 +269,50 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
     for (auto& [w, r] : batch) {
       --in_flight;
       ++completed_requests;
-      if (w->turn == 0) {
-        w->submit_ns = r.submit_ns;
-        w->first_token_ns = r.first_token_ns;
-      }
-      w->end_ns = r.end_ns;
-      w->attempts += r.attempts;
-      w->endpoint = r.endpoint;
-      w->usage.prompt_tokens = add_tokens(w->usage.prompt_tokens, r.usage.prompt_tokens);
-      w->usage.completion_tokens = add_tokens(w->usage.completion_tokens, r.usage.completion_tokens);
-      w->usage.reasoning_tokens = add_tokens(w->usage.reasoning_tokens, r.usage.reasoning_tokens);
-      if (!r.ok()) {
-        if (r.error->kind == "cancelled") continue;  // in flight when interrupted: requested again on resume
-        ++failed_requests;
-        ++out.failed;
-        ++out.errors_by_kind[r.error->kind];
-        if (out.first_error.empty()) out.first_error = r.error->kind + ": " + r.error->message;
+      try {
+        if (w->turn == 0) {
+          w->submit_ns = r.submit_ns;
+          w->first_token_ns = r.first_token_ns;
+        }
+        w->end_ns = r.end_ns;
+        w->attempts += r.attempts;
+        w->endpoint = r.endpoint;
+        w->usage.prompt_tokens = add_tokens(w->usage.prompt_tokens, r.usage.prompt_tokens);
+        w->usage.completion_tokens = add_tokens(w->usage.completion_tokens, r.usage.completion_tokens);
+        w->usage.reasoning_tokens = add_tokens(w->usage.reasoning_tokens, r.usage.reasoning_tokens);
+        if (!r.ok()) {
+          if (r.error->kind == "cancelled") continue;  // in flight when interrupted: requested again on resume
+          ++failed_requests;
+          ++out.failed;
+          ++out.errors_by_kind[r.error->kind];
+          if (out.first_error.empty()) out.first_error = r.error->kind + ": " + r.error->message;
+          w->completion.turns.push_back(r.content);
+          store_failure(w, *r.error);
+          continue;
+        }
         w->completion.turns.push_back(r.content);
-        store_failure(w, *r.error);
-        continue;
+        w->completion.reasoning.push_back(r.reasoning);
+        w->completion.finish_reasons.push_back(r.finish_reason);
+        if (!w->plan.raw_prompt && w->turn + 1 < w->plan.user_turns.size() && !stop_submitting) {
+          // The next turn follows the model's own answer, without its reasoning trace.
+          w->messages.push_back({"assistant", suites::split_reasoning(r.content, options.reasoning_markers).answer});
+          ++w->turn;
+          submit_turn(w);
+          continue;
+        }
+        if (w->turn + 1 < (w->plan.raw_prompt ? 1 : w->plan.user_turns.size())) continue;  // interrupted mid-conversation
+        ++graded;
+        ++out.succeeded;
+        pool.submit([&, w] { grade_and_store(w); });
+      } catch (...) {
+        fail_run(std::current_exception());
       }
-      w->completion.turns.push_back(r.content);
-      w->completion.reasoning.push_back(r.reasoning);
-      w->completion.finish_reasons.push_back(r.finish_reason);
-      if (!w->plan.raw_prompt && w->turn + 1 < w->plan.user_turns.size() && !stop_submitting) {
-        // The next turn follows the model's own answer, without its reasoning trace.
-        w->messages.push_back({"assistant", suites::split_reasoning(r.content, options.reasoning_markers).answer});
-        ++w->turn;
-        submit_turn(w);
-        continue;
-      }
-      if (w->turn + 1 < (w->plan.raw_prompt ? 1 : w->plan.user_turns.size())) continue;  // interrupted mid-conversation
-      ++graded;
-      ++out.succeeded;
-      pool.submit([&, w] { grade_and_store(w); });
     }
-    store.check();
+    try {
+      store.check();
+    } catch (...) {
+      fail_run(std::current_exception());
+    }
     if (!stop_submitting && completed_requests >= static_cast<size_t>(options.min_requests_before_abort) &&
         static_cast<double>(failed_requests) > options.max_error_rate * static_cast<double>(completed_requests)) {
       out.aborted = true;
@@ -298,6 +326,7 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
   pool.wait_idle();
   show_progress(true);
   Console::get().end_progress();
+  if (fatal) std::rethrow_exception(fatal);
   store.flush();
 
   out.metrics = aggregate_and_store(suite, store, target);

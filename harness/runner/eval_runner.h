@@ -57,6 +57,10 @@ std::atomic<bool>& interrupt_flag();
 std::vector<suites::MetricValue> aggregate_and_store(const suites::Suite& suite, store::Store& store,
                                                     const EvalTarget& target);
 
+// Best effort: records status "failed" for a run whose command is about to fail (never throws: the store
+// itself may be what failed).
+void mark_run_failed(store::Store& store, int64_t run_id);
+
 EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::vector<suites::Item>& items,
                      store::Store& store, const EvalTarget& target, const EvalOptions& options,
                      suites::ScoringContext& scoring);

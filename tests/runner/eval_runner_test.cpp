@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "harness/base/clock.h"
+#include "harness/base/error.h"
 #include "suites/suite.h"
 
 namespace hb::runner {
@@ -195,6 +196,40 @@ TEST_F(EvalRunnerTest, AbortsWhenTheErrorRateIsExceededAndKeepsWhatWasStored) {
   EXPECT_NE(out.first_error.find("connection refused"), std::string::npos);
   EXPECT_EQ(store_->count_samples(target_.run_id, target_.model_id, target_.suite_id, true),
             static_cast<int64_t>(out.failed));
+}
+
+// A suite whose data is broken for one item: prompt() throws.
+class BrokenItemSuite : public EchoSuite {
+ public:
+  BrokenItemSuite() : EchoSuite(1) {}
+  suites::PromptPlan prompt(const suites::Item& item) const override {
+    if (item.id == "5") throw Error(ErrorCode::data, "item 5 has no question");
+    return EchoSuite::prompt(item);
+  }
+};
+
+TEST_F(EvalRunnerTest, ARunFailureDrainsWhatIsInFlightThenRethrowsAndKeepsStoredSamples) {
+  BrokenItemSuite suite;
+  ScriptedBackend slow([](const GenerationRequest&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    return text("ok");
+  });
+  suites::ScoringContext ctx;
+  EvalOptions o;
+  o.concurrency = 3;
+  try {
+    run_eval(slow, suite, items_, *store_, target_, o, ctx);
+    FAIL() << "expected the suite's error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("item 5 has no question"), std::string::npos);
+  }
+  // Every request that was sent came back before run_eval returned (none references a dead frame), and
+  // the samples that finished are stored.
+  store_->flush();
+  const auto sent = slow.requests().size();
+  EXPECT_GE(sent, 5u);
+  EXPECT_LT(sent, 10u);
+  EXPECT_GE(store_->count_samples(target_.run_id, target_.model_id, target_.suite_id, false), 5);
 }
 
 TEST_F(EvalRunnerTest, SeedsAreDerivedPerSampleAndStable) {
