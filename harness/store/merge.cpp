@@ -22,7 +22,17 @@ const char* kSampleColumns =
 
 MergeStats merge_database(Store& into, const std::string& source) {
   if (!file_exists(source)) throw Error(ErrorCode::usage, "merge input '" + source + "' does not exist");
-  { Store check(source); }  // validates the file and brings it to the current schema
+  {
+    // The source is only read: it must be a hybench database of this schema version.
+    Db check(source, Db::Mode::read_only);
+    auto v = check.prepare("PRAGMA user_version");  // fails with a clear message on a non-SQLite file
+    v.step();
+    if (v.int64(0) != Store::schema_version())
+      throw Error(ErrorCode::usage, "merge input '" + source + "' has schema version " + std::to_string(v.int64(0)) +
+                                        ", this hybench writes " + std::to_string(Store::schema_version()) +
+                                        "; open it once with this hybench (e.g. `hybench eval ... --db " + source +
+                                        "`) or merge with the hybench that wrote it");
+  }
   into.flush();
   MergeStats stats;
   // ATTACH cannot run inside the writer's transactions, so the merge uses its own connection; nothing

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "harness/base/error.h"
 #include "harness/store/store.h"
@@ -89,6 +90,16 @@ TEST_F(MergeTest, ShardsOfDifferentStudiesAreRefused) {
     EXPECT_NE(e.message().find("config hash"), std::string::npos) << e.message();
   }
   EXPECT_EQ(count(into, "SELECT COUNT(*) FROM samples"), 2);  // nothing of b was half-merged
+}
+
+TEST_F(MergeTest, NonDatabaseInputIsRefusedAndLeftUntouched) {
+  { std::ofstream(db("notes.db")) << "not a database at all, just text long enough to fill a header......"; }
+  Store into(db("c.db"));
+  EXPECT_THROW(merge_database(into, db("notes.db")), Error);
+  std::ifstream in(db("notes.db"));
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first.rfind("not a database", 0), 0u);
 }
 
 TEST_F(MergeTest, MissingInputIsAUsageError) {
