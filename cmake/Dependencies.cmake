@@ -14,6 +14,11 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # --- LibTorch: only models/ and kernels/ (and the native backend adapter) link it -------------------
 set(HYBENCH_HAVE_ENGINE OFF)
 if(NOT HYBENCH_ENGINE STREQUAL "OFF")
+  # Torch's CMake adds -gencode flags for every architecture it knows unless TORCH_CUDA_ARCH_LIST says
+  # otherwise (and a current nvcc rejects the oldest ones): follow CMAKE_CUDA_ARCHITECTURES (90a -> 9.0a).
+  if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST} AND CMAKE_CUDA_ARCHITECTURES MATCHES "^([0-9]+)([0-9])(a?)$")
+    set(ENV{TORCH_CUDA_ARCH_LIST} "${CMAKE_MATCH_1}.${CMAKE_MATCH_2}${CMAKE_MATCH_3}")
+  endif()
   find_package(Torch QUIET)
   if(Torch_FOUND)
     set(HYBENCH_HAVE_ENGINE ON)
