@@ -16,17 +16,19 @@ struct Engine::Active {
   size_t prefilled = 0;
   int32_t last_token = -1;
   bool done = false;
-  std::unique_ptr<Sampler> sampler;
   std::unique_ptr<IncrementalDetokenizer> detok;
   std::string text;      // generated text so far (after stop truncation)
   size_t emitted = 0;    // bytes of `text` already streamed
   EngineResult result;
 };
 
-Engine::Engine(std::unique_ptr<Model> model, std::unique_ptr<Tokenizer> tokenizer, ChatFormat chat_format,
+Engine::Engine(std::unique_ptr<StepExecutor> executor, std::unique_ptr<Tokenizer> tokenizer, ChatFormat chat_format,
                const EngineOptions& options)
-    : model_(std::move(model)), tokenizer_(std::move(tokenizer)), chat_format_(chat_format), options_(options) {
-  eos_ids_ = model_->config().eos_token_ids;
+    : executor_(std::move(executor)), tokenizer_(std::move(tokenizer)), chat_format_(chat_format), options_(options) {
+  if (executor_->max_sequences() > 0) options_.max_batch = std::min(options_.max_batch, executor_->max_sequences());
+  if (executor_->kv_capacity_tokens() > 0) options_.kv_budget_tokens = executor_->kv_capacity_tokens();
+  if (options_.prefill_chunk_tokens <= 0) options_.prefill_chunk_tokens = executor_->prefill_chunk_tokens();
+  eos_ids_ = executor_->config().eos_token_ids;
   if (tokenizer_->eos_id() >= 0 && std::find(eos_ids_.begin(), eos_ids_.end(), tokenizer_->eos_id()) == eos_ids_.end()) {
     eos_ids_.push_back(tokenizer_->eos_id());
   }
@@ -43,9 +45,9 @@ Engine::~Engine() {
   if (thread_.joinable()) thread_.join();
 }
 
-const ModelConfig& Engine::config() const { return model_->config(); }
-int64_t Engine::max_context() const { return model_->config().max_position_embeddings; }
-std::string Engine::model_source() const { return model_->source_dir(); }
+const ModelConfig& Engine::config() const { return executor_->config(); }
+int64_t Engine::max_context() const { return executor_->max_context(); }
+std::string Engine::model_source() const { return executor_->source_dir(); }
 
 std::vector<int32_t> Engine::encode_chat(const std::vector<ChatTurn>& turns) const {
   return tokenizer_->encode(render_chat(chat_format_, turns, *tokenizer_), /*parse_special=*/true);
@@ -60,23 +62,23 @@ std::vector<int32_t> Engine::encode_prompt(const std::string& text) const {
   return ids;
 }
 
-std::unique_ptr<Engine> make_engine(const std::string& spec, const EngineOptions& options, const ModelOptions& model_options) {
-  auto model = Model::load(spec, model_options);
+std::unique_ptr<Engine> make_engine(std::unique_ptr<StepExecutor> executor, const EngineOptions& options) {
   std::unique_ptr<Tokenizer> tok;
-  const std::string& dir = model->source_dir();
+  const std::string dir = executor->source_dir();
+  const ModelConfig& config = executor->config();
   if (dir.empty()) {
-    tok = Tokenizer::byte_level(model->config().vocab_size);
+    tok = Tokenizer::byte_level(config.vocab_size);
   } else if (file_exists(dir + "/tokenizer.json")) {
     tok = Tokenizer::from_file(dir + "/tokenizer.json");
   } else {
     throw Error(ErrorCode::not_found, "no tokenizer.json in '" + dir + "'; the native engine needs the checkpoint's HF tokenizer");
   }
-  if (tok->vocab_size() > model->config().vocab_size) {
+  if (tok->vocab_size() > config.vocab_size) {
     throw Error(ErrorCode::config, "tokenizer has " + std::to_string(tok->vocab_size()) + " ids but the model's vocab_size is " +
-                                       std::to_string(model->config().vocab_size));
+                                       std::to_string(config.vocab_size));
   }
-  ChatFormat fmt = choose_chat_format(model->config(), *tok, dir);
-  return std::make_unique<Engine>(std::move(model), std::move(tok), fmt, options);
+  ChatFormat fmt = choose_chat_format(config, *tok, dir);
+  return std::make_unique<Engine>(std::move(executor), std::move(tok), fmt, options);
 }
 
 uint64_t Engine::submit(EngineRequest r) {
@@ -141,7 +143,7 @@ void Engine::finish(Active& a, const std::string& reason, const std::string& err
   a.result.error = error;
   a.result.end_ns = monotonic_ns();
   if (a.seq >= 0) {
-    model_->release_sequence(a.seq);
+    executor_->release_sequence(a.seq);
     a.seq = -1;
   }
   if (a.req.on_done) a.req.on_done(std::move(a.result));
@@ -166,44 +168,48 @@ size_t stop_holdback(const std::string& text, const std::vector<std::string>& st
 }  // namespace
 
 void Engine::step(std::vector<std::unique_ptr<Active>>& active) {
-  std::vector<SequenceInput> inputs;
-  std::vector<Active*> owners;
-  std::vector<bool> samples;
+  std::vector<StepRow> rows;
+  std::vector<Active*> in_step, owners;  // every row's sequence; the sampled rows' sequences
   int64_t budget = options_.prefill_chunk_tokens;
   for (auto& ap : active) {
     Active& a = *ap;
     if (a.done) continue;
+    StepRow row;
+    row.seq = a.seq;
     if (a.prefilled < a.req.prompt.size()) {
       int64_t n = std::min<int64_t>(int64_t(a.req.prompt.size() - a.prefilled), budget);
       if (n <= 0) continue;
       budget -= n;
-      inputs.push_back({a.seq, std::vector<int32_t>(a.req.prompt.begin() + a.prefilled, a.req.prompt.begin() + a.prefilled + n)});
+      row.tokens.assign(a.req.prompt.begin() + a.prefilled, a.req.prompt.begin() + a.prefilled + n);
       a.prefilled += size_t(n);
-      samples.push_back(a.prefilled == a.req.prompt.size());
+      row.sample = a.prefilled == a.req.prompt.size();
     } else {
-      inputs.push_back({a.seq, {a.last_token}});
-      samples.push_back(true);
+      row.tokens = {a.last_token};
     }
-    owners.push_back(&a);
+    if (row.sample) {
+      const bool eos_allowed = !a.req.ignore_eos && int(a.result.tokens.size()) >= a.req.min_tokens;
+      if (!eos_allowed) row.banned = eos_ids_;
+      owners.push_back(&a);
+    }
+    in_step.push_back(&a);
+    rows.push_back(std::move(row));
   }
-  if (inputs.empty()) return;
-  std::vector<std::vector<float>> logits;
+  if (rows.empty()) return;
+  std::vector<SampledToken> sampled;
   try {
-    logits = model_->forward(inputs);
+    sampled = executor_->step(rows);
+    if (sampled.size() != owners.size()) throw Error(ErrorCode::internal, "executor returned a wrong number of tokens");
   } catch (const std::exception& e) {
-    for (auto* a : owners) finish(*a, "error", std::string("model step failed: ") + e.what());
+    for (auto* a : in_step) finish(*a, "error", std::string("model step failed: ") + e.what());
     return;
   }
   const int64_t now = monotonic_ns();
   for (size_t i = 0; i < owners.size(); ++i) {
-    if (!samples[i]) continue;
     Active& a = *owners[i];
     auto& res = a.result;
-    int generated = int(res.tokens.size());
-    bool eos_allowed = !a.req.ignore_eos && generated >= a.req.min_tokens;
-    std::vector<int32_t> banned;
-    if (!eos_allowed) banned = eos_ids_;
-    SampledToken t = a.sampler->sample(logits[i], banned);
+    const int generated = int(res.tokens.size());
+    const bool eos_allowed = !a.req.ignore_eos && generated >= a.req.min_tokens;
+    SampledToken& t = sampled[i];
     res.tokens.push_back(t.id);
     res.token_ns.push_back(now);
     if (res.first_token_ns == 0) res.first_token_ns = now;
@@ -303,12 +309,11 @@ void Engine::loop() {
       Active& a = *ap;
       if (a.seq < 0 && !a.done) {
         try {
-          a.seq = model_->create_sequence(int64_t(a.req.prompt.size()) + a.req.max_tokens);
+          a.seq = executor_->create_sequence(int64_t(a.req.prompt.size()) + a.req.max_tokens, a.req.sampling);
         } catch (const std::exception& e) {
           finish(a, "error", e.what());
           continue;
         }
-        a.sampler = std::make_unique<Sampler>(a.req.sampling);
         a.detok = std::make_unique<IncrementalDetokenizer>(*tokenizer_, true);
         a.result.id = a.req.id;
         a.result.submit_ns = a.req.submit_ns;

@@ -20,14 +20,16 @@
 #include "models/chat_template.h"
 #include "models/model.h"
 #include "models/sampler.h"
+#include "models/step_executor.h"
 #include "models/tokenizer.h"
 
 namespace hb::models {
 
 struct EngineOptions {
-  int max_batch = 16;                 // sequences decoding at once
-  int64_t kv_budget_tokens = 65536;   // total KV rows reservable across live sequences
-  int64_t prefill_chunk_tokens = 512; // prompt tokens per step (chunked prefill)
+  int max_batch = 16;                 // sequences decoding at once (capped by the executor's max_sequences)
+  int64_t kv_budget_tokens = 65536;   // total KV rows reservable across live sequences (an executor with its
+                                      // own capacity, the GPU's slots, replaces it)
+  int64_t prefill_chunk_tokens = 0;   // prompt tokens per step (chunked prefill); 0: the executor's choice
 };
 
 struct TokenEvent {
@@ -67,7 +69,7 @@ struct EngineRequest {
 
 class Engine {
  public:
-  Engine(std::unique_ptr<Model> model, std::unique_ptr<Tokenizer> tokenizer, ChatFormat chat_format,
+  Engine(std::unique_ptr<StepExecutor> executor, std::unique_ptr<Tokenizer> tokenizer, ChatFormat chat_format,
          const EngineOptions& options = {});
   ~Engine();  // cancels everything and joins the thread
 
@@ -87,6 +89,8 @@ class Engine {
   std::vector<int32_t> eos_ids() const { return eos_ids_; }
   int64_t max_context() const;
   std::string model_source() const;
+  const StepExecutor& executor() const { return *executor_; }
+  const EngineOptions& options() const { return options_; }
 
  private:
   struct Active;
@@ -94,7 +98,7 @@ class Engine {
   void step(std::vector<std::unique_ptr<Active>>& active);
   void finish(Active& a, const std::string& reason, const std::string& error = "");
 
-  std::unique_ptr<Model> model_;
+  std::unique_ptr<StepExecutor> executor_;
   std::unique_ptr<Tokenizer> tokenizer_;
   ChatFormat chat_format_;
   EngineOptions options_;
@@ -110,7 +114,11 @@ class Engine {
   std::thread thread_;
 };
 
-// Loads "preset:NAME" (byte-level tokenizer) or a checkpoint directory (its tokenizer.json) and starts an engine.
+// Starts an engine over an executor with its tokenizer: the checkpoint directory's tokenizer.json, or a
+// byte-level one for presets.
+std::unique_ptr<Engine> make_engine(std::unique_ptr<StepExecutor> executor, const EngineOptions& options = {});
+// Loads "preset:NAME" or a checkpoint directory on model_options.device (models/engine_factory.cpp: "cpu",
+// "cuda", or "auto" = cuda when this build has the CUDA engine and a device is visible) and starts an engine.
 std::unique_ptr<Engine> make_engine(const std::string& spec, const EngineOptions& options = {},
                                     const ModelOptions& model_options = {});
 

@@ -23,7 +23,7 @@ Model::~Model() = default;
 
 std::unique_ptr<Model> Model::load(const std::string& spec, const ModelOptions& options) {
   if (options.device != "cpu") {
-    throw Error(ErrorCode::config, "device '" + options.device + "' is not available in this build; use cpu");
+    throw Error(ErrorCode::config, "Model::load is the CPU reference path; device '" + options.device + "' goes through make_engine");
   }
   if (options.threads > 0) torch::set_num_threads(options.threads);
   torch::NoGradGuard no_grad;

@@ -14,8 +14,16 @@
 namespace hb::models {
 
 struct ModelOptions {
-  std::string device = "cpu";          // "cpu" (the reference path); "cuda" once issue #6 lands
-  std::string ssm_state_dtype = "fp32";  // "fp32" (default) or "bf16"
+  // "cpu" (the fp32 reference path), "cuda" (the CUDA engine, models/gpu/), "auto" (cuda when this build has
+  // the CUDA engine and a device is visible). Model::load itself is the CPU path; models/engine_factory.cpp
+  // dispatches.
+  std::string device = "cpu";
+  std::string ssm_state_dtype = "fp32";  // "fp32" (default) or "bf16" (bf16: CPU path only)
+  // CUDA engine: tokens per sequence slot (prompt + generated; 0: the model's context, at most 16384), GPU
+  // memory kept free, and a cap on the slots (0: as many as fit).
+  int64_t context = 0;
+  double gpu_reserve_gib = 4.0;
+  int gpu_max_sequences = 0;
   // Intra-op threads. 1 by default on the CPU path: tiny models are op-overhead bound, Debian's reference
   // BLAS is single-threaded, and extra OpenMP threads only spin on shared cores. 0: LibTorch's default.
   int threads = 1;

@@ -79,14 +79,29 @@ SampledToken Sampler::sample(const std::vector<float>& logits_in, const std::vec
     out.id = idx[pick];
   }
   out.logprob = logits[out.id] - log_z;
-  if (c_.top_logprobs > 0) {
-    std::vector<int32_t> idx(V);
-    std::iota(idx.begin(), idx.end(), 0);
-    size_t k = std::min<size_t>(c_.top_logprobs, V);
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
-    for (size_t i = 0; i < k; ++i) out.top.emplace_back(idx[i], logits[idx[i]] - log_z);
-  }
+  if (c_.top_logprobs > 0) out.top = top_logprobs(logits, c_.top_logprobs);
   return out;
+}
+
+std::vector<std::pair<int32_t, float>> top_logprobs(const std::vector<float>& logits_in, int k_in,
+                                                    const std::vector<int32_t>& banned) {
+  const size_t V = logits_in.size();
+  if (V == 0 || k_in <= 0) return {};
+  std::vector<float> logits = logits_in;
+  for (auto b : banned) {
+    if (b >= 0 && size_t(b) < V) logits[b] = -std::numeric_limits<float>::infinity();
+  }
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  double z = 0;
+  for (float l : logits) z += std::exp(double(l - mx));
+  const float log_z = mx + float(std::log(z));
+  std::vector<int32_t> idx(V);
+  std::iota(idx.begin(), idx.end(), 0);
+  const size_t k = std::min<size_t>(size_t(k_in), V);
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  std::vector<std::pair<int32_t, float>> top;
+  for (size_t i = 0; i < k; ++i) top.emplace_back(idx[i], logits[idx[i]] - log_z);
+  return top;
 }
 
 }  // namespace hb::models

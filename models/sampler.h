@@ -28,6 +28,11 @@ struct SampledToken {
   std::vector<std::pair<int32_t, float>> top;  // (id, logprob), best first
 };
 
+// The k most likely ids of the raw distribution (log-softmax of `logits` with `banned` ids removed), best
+// first: what Sampler reports as top_logprobs (the GPU engine computes it on a copied row with this too).
+std::vector<std::pair<int32_t, float>> top_logprobs(const std::vector<float>& logits, int k,
+                                                    const std::vector<int32_t>& banned = {});
+
 class Sampler {
  public:
   explicit Sampler(const SamplerConfig& c);

@@ -1,6 +1,8 @@
 #include "harness/backends/native_backend.h"
 
 #include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <random>
 #include <set>
@@ -26,17 +28,17 @@ class NativeBackend : public Backend {
     info.kind = "native";
     info.spec = "native:" + spec_;
     info.model_name = name_;
-    info.details = {{"engine", "hybench-native"},
-                    {"device", "cpu"},
-                    {"kernels", "cpu-reference"},
-                    {"compute_dtype", "fp32"},
-                    {"layout", c.layout_string()},
-                    {"attention_layers", c.attention_layers()},
-                    {"mamba_layers", c.mamba_layers()},
-                    {"params", c.params()},
-                    {"vocab_size", c.vocab_size},
-                    {"tokenizer", engine_->tokenizer().kind()},
-                    {"chat_format", models::chat_format_name(engine_->chat_format())}};
+    info.details = engine_->executor().details();
+    info.details["engine"] = "hybench-native";
+    info.details["layout"] = c.layout_string();
+    info.details["attention_layers"] = c.attention_layers();
+    info.details["mamba_layers"] = c.mamba_layers();
+    info.details["params"] = c.params();
+    info.details["vocab_size"] = c.vocab_size;
+    info.details["max_batch"] = engine_->options().max_batch;
+    info.details["max_context"] = engine_->max_context();
+    info.details["tokenizer"] = engine_->tokenizer().kind();
+    info.details["chat_format"] = models::chat_format_name(engine_->chat_format());
     return info;
   }
 
@@ -122,22 +124,86 @@ class NativeBackend : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_native_backend(const std::string& spec, const NativeOptions& options) {
-  if (spec.empty()) throw Error(ErrorCode::usage, "native backend needs a checkpoint directory or preset:NAME after 'native:'");
+// Engine options travel with the spec, so every command (eval, sweep, serve, run, studies) gets them
+// without flags of its own.
+NativeSpec parse_native_spec(const std::string& spec, NativeOptions options) {
+  NativeSpec p;
+  auto parts = split(spec, ',');
+  p.target = parts.empty() ? "" : std::string(trim(parts[0]));
+  static const std::vector<std::string> keys = {"device", "context", "reserve_gib", "slots", "threads", "ssm_state_dtype"};
+  for (size_t i = 1; i < parts.size(); ++i) {
+    std::string kv(trim(parts[i]));
+    if (kv.empty()) continue;
+    auto eq = kv.find('=');
+    std::string key = eq == std::string::npos ? kv : kv.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    auto bad = [&](const std::string& what) {
+      return Error(ErrorCode::usage, "native:" + spec + ": " + key + "=" + value + " " + what);
+    };
+    auto number = [&](double lo) {
+      char* end = nullptr;
+      const double v = std::strtod(value.c_str(), &end);
+      if (end == value.c_str() || *end != '\0' || !(v >= lo) || !std::isfinite(v)) {
+        throw bad("must be a number >= " + std::to_string(int(lo)));
+      }
+      return v;
+    };
+    if (eq == std::string::npos || value.empty()) {
+      std::string hint = did_you_mean(key, keys);
+      throw Error(ErrorCode::usage, "native:" + spec + ": option '" + kv + "' needs key=value (" + join(keys, ", ") + ")" +
+                                        (hint.empty() ? "" : "; " + hint));
+    }
+    if (key == "device") {
+      if (value != "cpu" && value != "cuda" && value != "auto") throw bad("is not cpu, cuda or auto");
+      p.options.device = value;
+    } else if (key == "context") {
+      p.options.context = (long long)number(2);
+    } else if (key == "reserve_gib") {
+      p.options.gpu_reserve_gib = number(0);
+    } else if (key == "slots") {
+      p.options.gpu_max_sequences = int(number(1));
+    } else if (key == "threads") {
+      p.options.threads = int(number(0));
+    } else if (key == "ssm_state_dtype") {
+      if (value != "fp32" && value != "bf16") throw bad("is not fp32 or bf16");
+      p.options.ssm_state_dtype = value;
+    } else {
+      std::string hint = did_you_mean(key, keys);
+      throw Error(ErrorCode::usage, "native:" + spec + ": unknown option '" + key + "'" + (hint.empty() ? "" : "; " + hint) +
+                                        "; options: " + join(keys, ", "));
+    }
+  }
+  if (p.target.empty()) throw Error(ErrorCode::usage, "native backend needs a checkpoint directory or preset:NAME after 'native:'");
+  return p;
+}
+
+std::unique_ptr<models::Engine> make_native_engine(const NativeSpec& spec) {
+  const NativeOptions& options = spec.options;
   models::ModelOptions mo;
-  mo.device = options.device.empty() ? "cpu" : options.device;
+  mo.device = options.device.empty() ? "auto" : options.device;
   mo.threads = options.threads;
   mo.ssm_state_dtype = options.ssm_state_dtype;
+  mo.context = options.context;
+  mo.gpu_reserve_gib = options.gpu_reserve_gib;
+  mo.gpu_max_sequences = options.gpu_max_sequences;
   models::EngineOptions eo;
   eo.max_batch = std::max(1, options.max_in_flight);
   if (options.kv_budget_tokens > 0) eo.kv_budget_tokens = options.kv_budget_tokens;
-  auto engine = models::make_engine(spec, eo, mo);
+  return models::make_engine(spec.target, eo, mo);
+}
+
+std::unique_ptr<Backend> make_native_backend(const std::string& spec, const NativeOptions& given) {
+  if (spec.empty()) throw Error(ErrorCode::usage, "native backend needs a checkpoint directory or preset:NAME after 'native:'");
+  NativeSpec parsed = parse_native_spec(spec, given);
+  const NativeOptions& options = parsed.options;
+  auto engine = make_native_engine(parsed);
   std::string name = options.model_name;
   if (name.empty()) {
-    if (starts_with(spec, "preset:")) {
-      name = spec.substr(7);
+    const std::string& t = parsed.target;
+    if (starts_with(t, "preset:")) {
+      name = t.substr(7);
     } else {
-      std::string s = spec;
+      std::string s = t;
       while (!s.empty() && s.back() == '/') s.pop_back();
       name = s.substr(s.find_last_of('/') + 1);
     }

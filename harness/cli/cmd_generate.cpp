@@ -11,6 +11,7 @@
 #include "harness/base/strings.h"
 #include "harness/cli/commands.h"
 #ifdef HYBENCH_HAVE_ENGINE
+#include "harness/backends/native_backend.h"
 #include "models/engine.h"
 #endif
 
@@ -31,9 +32,9 @@ int run_generate(const GenerateArgs& a) {
   std::string spec = a.model;
   if (starts_with(spec, "native:")) spec = spec.substr(7);
   if (starts_with(spec, "openai:")) throw Error(ErrorCode::usage, "generate runs the native engine; use native:PATH or native:preset:NAME");
-  models::ModelOptions mo;
-  mo.threads = a.threads;
-  auto engine = models::make_engine(spec, {}, mo);
+  NativeOptions defaults;
+  defaults.threads = a.threads;
+  auto engine = make_native_engine(parse_native_spec(spec, defaults));
   models::EngineRequest r;
   r.id = "generate";
   if (a.chat) {

@@ -18,6 +18,7 @@
 #include "harness/cli/commands.h"
 #ifdef HYBENCH_HAVE_ENGINE
 #include "harness/http/http_server.h"
+#include "harness/backends/native_backend.h"
 #include "models/engine.h"
 #endif
 
@@ -184,12 +185,13 @@ class Server {
 int run_serve(const ServeArgs& a) {
   std::string spec = a.model;
   if (starts_with(spec, "native:")) spec = spec.substr(7);
-  models::EngineOptions eo;
-  eo.max_batch = a.max_batch;
-  eo.kv_budget_tokens = a.kv_budget;
-  models::ModelOptions mo;
-  mo.threads = a.threads;
-  auto engine = models::make_engine(spec, eo, mo);
+  NativeOptions defaults;
+  defaults.max_in_flight = a.max_batch;
+  defaults.kv_budget_tokens = a.kv_budget;
+  defaults.threads = a.threads;
+  NativeSpec parsed = parse_native_spec(spec, defaults);
+  spec = parsed.target;
+  auto engine = make_native_engine(parsed);
   std::string name = a.name;
   if (name.empty()) {
     std::string s = starts_with(spec, "preset:") ? spec.substr(7) : spec;
@@ -218,7 +220,7 @@ int run_serve(const ServeArgs& a) {
 void add_serve_command(CLI::App& root, int& exit_code) {
   auto a = std::make_shared<ServeArgs>();
   auto* cmd = root.add_subcommand("serve", "OpenAI-compatible HTTP server on the native engine");
-  cmd->add_option("--model", a->model, "native:PATH, native:preset:NAME (or PATH, preset:NAME)")->required();
+  cmd->add_option("--model", a->model, "native:PATH or native:preset:NAME, optionally ,device=cpu|cuda,context=N,... (see docs/ENGINE.md)")->required();
   cmd->add_option("--host", a->host, "address to bind (default 127.0.0.1)");
   cmd->add_option("--port", a->port, "port (default 8000; 0 = any free port, printed on stdout)");
   cmd->add_option("--served-model-name", a->name, "model id reported by /v1/models");

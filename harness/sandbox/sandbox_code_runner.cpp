@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <thread>
 
-#include <boost/filesystem.hpp>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 
@@ -161,8 +161,8 @@ SandboxCodeRunner::SandboxCodeRunner(SandboxOptions options) : options_(std::mov
 }
 
 SandboxCodeRunner::~SandboxCodeRunner() {
-  boost::system::error_code ec;
-  boost::filesystem::remove_all(base_dir_, ec);
+  std::error_code ec;
+  std::filesystem::remove_all(base_dir_, ec);
 }
 
 SandboxCodeRunner::NetIsolation SandboxCodeRunner::probe_isolation() const {
@@ -309,8 +309,8 @@ suites::RunResult SandboxCodeRunner::run_in_slot(const std::string& program, dou
   if (ec || !child.valid()) {
     r.status = Status::error;
     r.reason = "cannot start " + python_ + ": " + ec.message();
-    boost::system::error_code rm;
-    boost::filesystem::remove_all(dir, rm);
+    std::error_code rm;
+    std::filesystem::remove_all(dir, rm);
     return r;
   }
   const pid_t pid = child.id();
@@ -372,8 +372,8 @@ suites::RunResult SandboxCodeRunner::run_in_slot(const std::string& program, dou
     r.status = Status::error;
     r.reason = "unknown exit status";
   }
-  boost::system::error_code rm;
-  boost::filesystem::remove_all(dir, rm);
+  std::error_code rm;
+  std::filesystem::remove_all(dir, rm);
   return r;
 }
 

@@ -69,6 +69,10 @@ struct GpuModel::Impl {
   int A = 0, M = 0, Hq = 0, Hkv = 0, HD = 0, di = 0, dxb = 0, N = 0, K = 0, rows_m2 = 0, max_bucket = 1;
   // Decode buffers.
   torch::Tensor d_tokens, d_pos, d_slots, d_cu, d_step;
+  // Per-row sampling parameters read by the decode graphs, the sampled log-probabilities, and pinned host
+  // buffers for the per-step read-back.
+  kc::SampleRows d_sampling;
+  torch::Tensor d_logprob, h_tokens, h_logprob, d_zero_step;
   int rows = 0, bucket = 0;
   std::map<int, std::unique_ptr<at::cuda::CUDAGraph>> graphs;
   std::map<int, torch::Tensor> graph_logits;
@@ -159,6 +163,47 @@ struct GpuModel::Impl {
 #endif
   }
 
+  static kc::SampleRows rows_of(const kc::SampleRows& r, int64_t n) {
+    return {r.temperature.narrow(0, 0, n), r.top_k.narrow(0, 0, n), r.top_p.narrow(0, 0, n),
+            r.min_p.narrow(0, 0, n),       r.seed.narrow(0, 0, n),  r.banned.narrow(0, 0, n)};
+  }
+
+  // Host-side rows -> the device sampling tensors (rows beyond sampling.size(): greedy).
+  void fill_sampling(kc::SampleRows& dst, const std::vector<RowSampling>& sampling, int64_t n) {
+    std::vector<float> t(size_t(n), 0.f), tp(size_t(n), 1.f), mp(size_t(n), 0.f);
+    std::vector<int32_t> tk(size_t(n), -1), ban(size_t(n) * GpuModel::kMaxBanned, -1);
+    std::vector<int64_t> sd(size_t(n), 0);
+    for (size_t i = 0; i < sampling.size() && int64_t(i) < n; ++i) {
+      const auto& r = sampling[i];
+      if (r.banned.size() > size_t(GpuModel::kMaxBanned)) {
+        throw Error(ErrorCode::usage, "the CUDA engine bans at most " + std::to_string(GpuModel::kMaxBanned) +
+                                          " token ids per row, got " + std::to_string(r.banned.size()));
+      }
+      t[i] = r.temperature;
+      tp[i] = r.top_p;
+      mp[i] = r.min_p;
+      tk[i] = r.top_k;
+      sd[i] = r.seed;
+      for (size_t j = 0; j < r.banned.size(); ++j) ban[i * GpuModel::kMaxBanned + j] = r.banned[j];
+    }
+    dst.temperature.narrow(0, 0, n).copy_(torch::tensor(t));
+    dst.top_p.narrow(0, 0, n).copy_(torch::tensor(tp));
+    dst.min_p.narrow(0, 0, n).copy_(torch::tensor(mp));
+    dst.top_k.narrow(0, 0, n).copy_(torch::tensor(tk, torch::kInt32));
+    dst.seed.narrow(0, 0, n).copy_(torch::tensor(sd, torch::kInt64));
+    dst.banned.narrow(0, 0, n).copy_(torch::tensor(ban, torch::kInt32).view({n, GpuModel::kMaxBanned}));
+  }
+
+  kc::SampleRows make_sampling(int64_t n) const {
+    return {torch::zeros({n}, f32()), torch::full({n}, -1, i32()), torch::ones({n}, f32()), torch::zeros({n}, f32()),
+            torch::zeros({n}, torch::TensorOptions().device(dev).dtype(torch::kInt64)),
+            torch::full({n, int64_t(GpuModel::kMaxBanned)}, -1, i32())};
+  }
+
+  static torch::Tensor position_seeds(const torch::Tensor& seeds, const torch::Tensor& pos) {
+    return seeds * 1000003 + pos.to(torch::kInt64);
+  }
+
   torch::Tensor decode_body(int B) {
     auto ids = d_tokens.narrow(0, 0, B);
     auto pos = d_pos.narrow(0, 0, B);
@@ -167,7 +212,12 @@ struct GpuModel::Impl {
     auto u = forward_rows(ids, pos, sl, cu, sl, true, {});
     auto logits = at::linear(u, lm_head);  // [B, V] bf16
     auto toks = d_tokens.narrow(0, 0, B);
-    kc::sample(logits, opt.temperature, opt.seed, d_step, toks);
+    auto lp = d_logprob.narrow(0, 0, B);
+    // A row's random stream is a function of its request's seed and the position being sampled, so a
+    // seeded request draws the same tokens whatever its batch mates and whenever it was admitted.
+    auto rows = rows_of(d_sampling, B);
+    rows.seed = position_seeds(rows.seed, pos);
+    kc::sample(logits, rows, d_zero_step, toks, &lp);
     pos.add_(1);
     d_step.add_(1);
     return logits;
@@ -344,6 +394,11 @@ std::unique_ptr<GpuModel> GpuModel::load(const std::string& spec, const GpuOptio
   im->d_slots = torch::full({im->max_bucket}, -1, im->i32());
   im->d_cu = torch::arange(0, im->max_bucket + 1, im->i32());
   im->d_step = torch::zeros({1}, i64);
+  im->d_zero_step = torch::zeros({1}, i64);
+  im->d_sampling = im->make_sampling(im->max_bucket);
+  im->d_logprob = torch::zeros({im->max_bucket}, im->f32());
+  im->h_tokens = torch::zeros({im->max_bucket}, torch::TensorOptions().dtype(torch::kInt64).pinned_memory(true));
+  im->h_logprob = torch::zeros({im->max_bucket}, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(true));
   im->pool = at::cuda::graph_pool_handle();
   torch::cuda::synchronize();
   return std::unique_ptr<GpuModel>(new GpuModel(std::move(im)));
@@ -412,10 +467,11 @@ torch::Tensor GpuModel::prefill(const std::vector<int>& slots, const std::vector
 }
 
 void GpuModel::set_decode_batch(const std::vector<int>& slots, const std::vector<int64_t>& tokens,
-                                const std::vector<int64_t>& positions) {
+                                const std::vector<int64_t>& positions, const std::vector<RowSampling>* sampling) {
   auto& im = *impl_;
   const int n = int(slots.size());
-  if (n == 0 || n > int(im.plan.slots) || tokens.size() != slots.size() || positions.size() != slots.size()) {
+  if (n == 0 || n > int(im.plan.slots) || tokens.size() != slots.size() || positions.size() != slots.size() ||
+      (sampling && sampling->size() != slots.size())) {
     throw Error(ErrorCode::internal, "set_decode_batch: bad batch");
   }
   const int b = std::min(bucket_for(n), im.max_bucket);
@@ -430,6 +486,14 @@ void GpuModel::set_decode_batch(const std::vector<int>& slots, const std::vector
   im.d_tokens.narrow(0, 0, b).copy_(torch::tensor(t, torch::kInt64));
   im.d_pos.narrow(0, 0, b).copy_(torch::tensor(p, torch::kInt32));
   im.d_slots.narrow(0, 0, b).copy_(torch::tensor(s, torch::kInt32));
+  if (sampling) {
+    im.fill_sampling(im.d_sampling, *sampling, b);
+  } else {
+    RowSampling all;
+    all.temperature = float(im.opt.temperature);
+    all.seed = int64_t(im.opt.seed);
+    im.fill_sampling(im.d_sampling, std::vector<RowSampling>(size_t(b), all), b);
+  }
   im.rows = n;
   im.bucket = b;
 }
@@ -464,10 +528,40 @@ torch::Tensor GpuModel::decode_step() {
 
 torch::Tensor GpuModel::sampled_tokens() const { return impl_->d_tokens.narrow(0, 0, impl_->bucket); }
 
-std::vector<int64_t> GpuModel::read_sampled() {
-  auto h = impl_->d_tokens.narrow(0, 0, impl_->rows).to(torch::kCPU);
-  const int64_t* p = h.data_ptr<int64_t>();
-  return std::vector<int64_t>(p, p + impl_->rows);
+std::vector<int64_t> GpuModel::read_sampled(std::vector<float>* logprobs) {
+  auto& im = *impl_;
+  const int64_t n = im.rows;
+  im.h_tokens.narrow(0, 0, n).copy_(im.d_tokens.narrow(0, 0, n), /*non_blocking=*/true);
+  if (logprobs) im.h_logprob.narrow(0, 0, n).copy_(im.d_logprob.narrow(0, 0, n), true);
+  c10::cuda::getCurrentCUDAStream().synchronize();
+  const int64_t* p = im.h_tokens.data_ptr<int64_t>();
+  if (logprobs) {
+    const float* q = im.h_logprob.data_ptr<float>();
+    logprobs->assign(q, q + n);
+  }
+  return std::vector<int64_t>(p, p + n);
+}
+
+std::vector<int64_t> GpuModel::sample_rows(const torch::Tensor& logits, const std::vector<RowSampling>& sampling,
+                                           const std::vector<int64_t>& positions, std::vector<float>* logprobs) {
+  torch::NoGradGuard ng;
+  auto& im = *impl_;
+  const int64_t n = logits.size(0);
+  if (int64_t(sampling.size()) != n || int64_t(positions.size()) != n) {
+    throw Error(ErrorCode::internal, "sample_rows: one RowSampling and one position per row expected");
+  }
+  auto rows = im.make_sampling(n);
+  im.fill_sampling(rows, sampling, n);
+  rows.seed = Impl::position_seeds(rows.seed, torch::tensor(positions, torch::kInt64).to(im.dev));
+  auto toks = torch::empty({n}, torch::TensorOptions().device(im.dev).dtype(torch::kInt64));
+  auto lp = torch::empty({n}, im.f32());
+  kc::sample(logits, rows, im.d_zero_step, toks, &lp);
+  auto ht = toks.to(torch::kCPU);
+  if (logprobs) {
+    auto hl = lp.to(torch::kCPU);
+    logprobs->assign(hl.data_ptr<float>(), hl.data_ptr<float>() + n);
+  }
+  return std::vector<int64_t>(ht.data_ptr<int64_t>(), ht.data_ptr<int64_t>() + n);
 }
 
 int GpuModel::bucket() const { return impl_->bucket; }

@@ -32,6 +32,15 @@ struct GpuOptions {
   bool use_graphs = true;
 };
 
+// Sampling of one decode row (greedy when temperature <= 0); `banned` ids get probability 0 (at most
+// GpuModel::kMaxBanned of them).
+struct RowSampling {
+  float temperature = 0.f, top_p = 1.f, min_p = 0.f;
+  int top_k = -1;
+  int64_t seed = 0;
+  std::vector<int32_t> banned;
+};
+
 struct MemoryPlan {
   int64_t total_bytes = 0, free_after_weights = 0, weight_bytes = 0, reserve_bytes = 0;
   int64_t kv_bytes_per_slot = 0, state_bytes_per_slot = 0;
@@ -58,14 +67,23 @@ class GpuModel {
   torch::Tensor prefill(const std::vector<int>& slots, const std::vector<std::vector<int32_t>>& tokens,
                         const std::vector<int64_t>& starts);
 
-  // Decode: load B rows (slot, token, position); each step appends the token at its position, samples the
-  // next token into the token buffer and advances the positions (padding rows: slot -1).
-  void set_decode_batch(const std::vector<int>& slots, const std::vector<int64_t>& tokens, const std::vector<int64_t>& positions);
+  // Decode: load B rows (slot, token, position, sampling; no sampling: options' temperature and seed for
+  // every row); each step appends the token at its position, samples the next token into the token buffer
+  // and advances the positions (padding rows: slot -1).
+  static constexpr int kMaxBanned = 8;
+  void set_decode_batch(const std::vector<int>& slots, const std::vector<int64_t>& tokens, const std::vector<int64_t>& positions,
+                        const std::vector<RowSampling>* sampling = nullptr);
   // One step over the loaded rows (graph replay of the bucket when enabled). Returns the bucket's logits
   // [bucket, V] bf16 (valid until the next step).
   torch::Tensor decode_step();
   torch::Tensor sampled_tokens() const;  // [bucket] int64 on the GPU (next inputs)
-  std::vector<int64_t> read_sampled();   // copies the current batch's sampled ids to the host (one sync)
+  // Copies the current batch's sampled ids (and their log-probabilities) to the host: one synchronisation.
+  std::vector<int64_t> read_sampled(std::vector<float>* logprobs = nullptr);
+  // Samples rows of `logits` [n, V] (prefill's) with per-row parameters, eagerly: ids and log-probabilities.
+  // positions[i]: the position of row i's last token (with the seed, it picks the row's random stream, as in
+  // the decode graphs).
+  std::vector<int64_t> sample_rows(const torch::Tensor& logits, const std::vector<RowSampling>& sampling,
+                                   const std::vector<int64_t>& positions, std::vector<float>* logprobs);
   int bucket() const;
   int decode_rows() const;
   static int bucket_for(int rows);
