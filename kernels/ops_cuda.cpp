@@ -188,14 +188,62 @@ torch::Tensor ssm_state_to_canonical(const torch::Tensor& t) {
   return t.transpose(-3, -2).contiguous().reshape(v);
 }
 
-void sample(const torch::Tensor& logits, double temperature, uint64_t seed, const torch::Tensor& step, torch::Tensor& tokens) {
-  TORCH_CHECK(logits.is_cuda() && logits.dim() == 2 && logits.stride(1) == 1, "logits must be a CUDA [B, V] tensor");
+namespace {
+hb::cuda::SampleParams sample_params(const torch::Tensor& logits, const torch::Tensor& step, torch::Tensor& tokens) {
+  TORCH_CHECK(logits.is_cuda() && logits.dim() == 2 && logits.stride(1) == 1, "logits must be a CUDA [B, V] tensor with contiguous rows");
   TORCH_CHECK(logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kFloat32, "logits must be bf16 or fp32");
+  TORCH_CHECK(logits.size(1) >= 1 && logits.size(1) <= 262144, "sample: V must be in [1, 262144], got ", logits.size(1));
   need_contig(tokens, torch::kInt64, "tokens");
+  TORCH_CHECK(tokens.numel() == logits.size(0), "tokens must have one entry per logits row");
   if (step.defined()) need_contig(step, torch::kInt64, "step");
-  hb::cuda::SampleParams p{logits.data_ptr(), logits.scalar_type() == torch::kFloat32, logits.stride(0), int(logits.size(0)),
-                           int(logits.size(1)), float(temperature), seed,
-                           step.defined() ? step.data_ptr<int64_t>() : nullptr, tokens.data_ptr<int64_t>()};
+  hb::cuda::SampleParams p{};
+  p.logits = logits.data_ptr();
+  p.logits_fp32 = logits.scalar_type() == torch::kFloat32;
+  p.ld = logits.stride(0);
+  p.B = int(logits.size(0));
+  p.V = int(logits.size(1));
+  p.step = step.defined() ? step.data_ptr<int64_t>() : nullptr;
+  p.tokens = tokens.data_ptr<int64_t>();
+  return p;
+}
+}  // namespace
+
+void sample(const torch::Tensor& logits, const SampleRows& rows, const torch::Tensor& step, torch::Tensor& tokens,
+            torch::Tensor* logprob) {
+  auto p = sample_params(logits, step, tokens);
+  const int64_t B = logits.size(0);
+  auto row = [&](const torch::Tensor& t, torch::ScalarType dt, const char* name) {
+    need_contig(t, dt, name);
+    TORCH_CHECK(t.numel() == B, name, " must have one entry per logits row (", B, "), got ", t.numel());
+  };
+  row(rows.temperature, torch::kFloat32, "temperature");
+  row(rows.top_k, torch::kInt32, "top_k");
+  row(rows.top_p, torch::kFloat32, "top_p");
+  row(rows.min_p, torch::kFloat32, "min_p");
+  row(rows.seed, torch::kInt64, "seed");
+  p.temperature = rows.temperature.data_ptr<float>();
+  p.top_k = rows.top_k.data_ptr<int32_t>();
+  p.top_p = rows.top_p.data_ptr<float>();
+  p.min_p = rows.min_p.data_ptr<float>();
+  p.seed = rows.seed.data_ptr<int64_t>();
+  if (rows.banned.defined() && rows.banned.numel() > 0) {
+    need_contig(rows.banned, torch::kInt32, "banned");
+    TORCH_CHECK(rows.banned.dim() == 2 && rows.banned.size(0) == B, "banned must be [B, n]");
+    p.banned = rows.banned.data_ptr<int32_t>();
+    p.n_banned = int(rows.banned.size(1));
+  }
+  if (logprob) {
+    need_contig(*logprob, torch::kFloat32, "logprob");
+    TORCH_CHECK(logprob->numel() == B, "logprob must have one entry per logits row");
+    p.logprob = logprob->data_ptr<float>();
+  }
+  check(hb::cuda::sample(p, stream()), "sample");
+}
+
+void sample(const torch::Tensor& logits, double temperature, uint64_t seed, const torch::Tensor& step, torch::Tensor& tokens) {
+  auto p = sample_params(logits, step, tokens);
+  p.temperature_all = float(temperature);
+  p.seed_all = seed;
   check(hb::cuda::sample(p, stream()), "sample");
 }
 

@@ -38,7 +38,18 @@ struct M2Tensors {
 void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_state, const torch::Tensor& cu_seqlens,
              const torch::Tensor& slots, int64_t dxb, torch::Tensor& y);
 
-// logits [B, V] bf16/fp32 -> tokens [B] int64. temperature <= 0: greedy. step: int64 [1] on the device or undefined.
+// Per-row sampling parameters (device tensors, one entry per logits row; hb::models::Sampler semantics, see
+// hb_cuda.h): temperature [B] f32 (<= 0: greedy), top_k [B] i32 (<= 0: off), top_p [B] f32 in (0, 1],
+// min_p [B] f32 in [0, 1), seed [B] i64, banned [B, n] i32 (-1 = unused entry) or undefined.
+struct SampleRows {
+  torch::Tensor temperature, top_k, top_p, min_p, seed, banned;
+};
+// logits [B, V] bf16/fp32 (rows contiguous, any row stride), V <= 262144 -> tokens [B] int64 and, when given,
+// logprob [B] f32 (the chosen id's log-softmax of the raw logits after bans). step: int64 [1] on the device
+// (the RNG counter a CUDA graph advances) or undefined (0).
+void sample(const torch::Tensor& logits, const SampleRows& rows, const torch::Tensor& step, torch::Tensor& tokens,
+            torch::Tensor* logprob = nullptr);
+// One temperature and seed for every row (no filters); allocates nothing, so it can run inside graph capture.
 void sample(const torch::Tensor& logits, double temperature, uint64_t seed, const torch::Tensor& step, torch::Tensor& tokens);
 
 // [.., di, N] <-> [.., N/4, di, 4] (the pool layout of the SSM state).

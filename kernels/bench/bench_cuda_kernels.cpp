@@ -169,15 +169,34 @@ void BM_RopeKVWrite(benchmark::State& st) {
 }
 BENCHMARK(BM_RopeKVWrite)->Arg(1)->Arg(32)->Arg(256)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
+// Per-row sampling at V = 131072 (bf16 logits), against the floor of reading the logits once (B*V*2 bytes).
+// Arg 1 picks the rows: 0 greedy, 1 temperature 1, 2 temperature 0.6 + top_p 0.95 + top_k 50 (args {B, 2, 1}:
+// the same rows on the general bisection path, for comparison). Logits are randn: for the filtered rows the
+// thread-maxima bound keeps ~K candidates.
 void BM_Sample(benchmark::State& st) {
-  const int B = int(st.range(0)), V = 131072;
-  const double temp = st.range(1) ? 1.0 : 0.0;
-  auto logits = torch::randn({B, V}, bf16());
-  auto tok = torch::empty({B}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt64));
-  auto step = torch::zeros({1}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt64));
-  time_it(st, double(B) * V * 2, 0, [&](int) { kc::sample(logits, temp, 1, step, tok); });
+  if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");
+  const int B = int(st.range(0)), mode = int(st.range(1)), V = 131072;
+  const double bytes = double(B) * V * 2;
+  const int R = rotations(bytes);
+  std::vector<torch::Tensor> logits;
+  for (int r = 0; r < R; ++r) logits.push_back(torch::randn({B, V}, bf16()));
+  auto i64 = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kInt64);
+  auto tok = torch::empty({B}, i64);
+  auto lp = torch::empty({B}, f32());
+  auto step = torch::zeros({1}, i64);
+  kc::SampleRows rows{torch::full({B}, mode == 0 ? 0.f : mode == 1 ? 1.f : 0.6f, f32()), torch::full({B}, mode == 2 ? 50 : -1, i32()),
+                      torch::full({B}, mode == 2 ? 0.95f : 1.f, f32()), torch::zeros({B}, f32()), torch::arange(B, i64),
+                      torch::Tensor()};
+  hb::cuda::set_sample_force_bisection(st.range(2) != 0);
+  time_it(st, bytes, 0, [&](int i) { kc::sample(logits[i % R], rows, step, tok, &lp); });
+  hb::cuda::set_sample_force_bisection(false);
+  st.counters["rotations"] = R;
 }
-BENCHMARK(BM_Sample)->Args({1, 0})->Args({32, 0})->Args({32, 1})->Args({256, 1})->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Sample)->ArgNames({"B", "mode", "bisect"})
+    ->Args({1, 0, 0})->Args({32, 0, 0})->Args({256, 0, 0})
+    ->Args({1, 1, 0})->Args({32, 1, 0})->Args({256, 1, 0})
+    ->Args({1, 2, 0})->Args({32, 2, 0})->Args({256, 2, 0})->Args({32, 2, 1})
+    ->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -1,7 +1,7 @@
-// RoPE + KV write, RMSNorm + residual, SwiGLU and sampling (see hb_cuda.h). All memory-bound; floors:
+// RoPE + KV write, RMSNorm + residual and SwiGLU (see hb_cuda.h; sampling: sampling.cu). All memory-bound; floors:
 //   rope_kv_write: read qkv (T*(Hq+2Hkv)*HD*2 B), write q + k + v (same bytes).
 //   rms_norm_residual: read residual fp32 + delta bf16, write residual fp32 + out bf16: T*H*(4+2+4+2) B.
-//   swiglu: read T*2I*2 B, write T*I*2 B.   sample: read B*V*(2|4) B.
+//   swiglu: read T*2I*2 B, write T*I*2 B.
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -95,69 +95,6 @@ __global__ void swiglu_kernel(const __nv_bfloat16* gu, __nv_bfloat16* out, int T
   }
 }
 
-__device__ __forceinline__ uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
-
-__global__ void __launch_bounds__(1024) sample_kernel(SampleParams p) {
-  __shared__ float sv[32];
-  __shared__ int si[32];
-  const int b = blockIdx.x;
-  const uint64_t step = p.step ? (uint64_t)*p.step : 0;
-  const uint64_t row_key = mix64(p.seed ^ mix64(step * 0x9e3779b97f4a7c15ull + (uint64_t)b + 1));
-  float best = -FLT_MAX;
-  int bi = 0x7fffffff;
-  const float invT = p.temperature > 0.f ? 1.f / p.temperature : 1.f;
-  for (int i = threadIdx.x; i < p.V; i += blockDim.x) {
-    float v = p.logits_fp32 ? static_cast<const float*>(p.logits)[(int64_t)b * p.ld + i]
-                            : __bfloat162float(static_cast<const __nv_bfloat16*>(p.logits)[(int64_t)b * p.ld + i]);
-    if (p.temperature > 0.f) {
-      const uint64_t h = mix64(row_key + (uint64_t)i * 0xd1b54a32d192ed03ull);
-      const float u = ((h >> 40) + 0.5f) * (1.0f / 16777216.0f);  // (0,1)
-      v = v * invT - __logf(-__logf(u));
-    }
-    if (v > best || (v == best && i < bi)) {
-      best = v;
-      bi = i;
-    }
-  }
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1) {
-    const float ov = __shfl_xor_sync(0xffffffffu, best, off);
-    const int oi = __shfl_xor_sync(0xffffffffu, bi, off);
-    if (ov > best || (ov == best && oi < bi)) {
-      best = ov;
-      bi = oi;
-    }
-  }
-  const int w = threadIdx.x / 32, l = threadIdx.x % 32;
-  if (l == 0) {
-    sv[w] = best;
-    si[w] = bi;
-  }
-  __syncthreads();
-  if (w == 0) {
-    const int nw = blockDim.x / 32;
-    best = l < nw ? sv[l] : -FLT_MAX;
-    bi = l < nw ? si[l] : 0x7fffffff;
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) {
-      const float ov = __shfl_xor_sync(0xffffffffu, best, off);
-      const int oi = __shfl_xor_sync(0xffffffffu, bi, off);
-      if (ov > best || (ov == best && oi < bi)) {
-        best = ov;
-        bi = oi;
-      }
-    }
-    if (l == 0) p.tokens[b] = bi;
-  }
-}
-
 }  // namespace
 
 cudaError_t rope_kv_write(const RopeKVParams& p, cudaStream_t stream) {
@@ -178,12 +115,6 @@ cudaError_t swiglu(const void* gate_up, void* out, int T, int I, cudaStream_t st
   if (total == 0) return cudaSuccess;
   const int blocks = (int)std::min<int64_t>((total + 255) / 256, 132 * 16);
   swiglu_kernel<<<blocks, 256, 0, stream>>>(static_cast<const __nv_bfloat16*>(gate_up), static_cast<__nv_bfloat16*>(out), T, I);
-  return cudaGetLastError();
-}
-
-cudaError_t sample(const SampleParams& p, cudaStream_t stream) {
-  if (p.B == 0) return cudaSuccess;
-  sample_kernel<<<p.B, 1024, 0, stream>>>(p);
   return cudaGetLastError();
 }
 

@@ -91,20 +91,35 @@ struct M2Params {
 };
 cudaError_t m2_scan(const M2Params& p, cudaStream_t stream);
 
-// ---- sampling ----------------------------------------------------------------------------------------
-// logits [B, V] (bf16 or fp32): greedy argmax when temperature <= 0, else exact categorical sampling at
-// `temperature` via the Gumbel-max trick (counter-based hash RNG of seed, *step, row, index). Writes
-// tokens [B] int64. *step lives on the device so a CUDA graph can advance it.
+// ---- sampling (kernels/cuda/sampling.cu) ----------------------------------------------------------------
+// Per-row sampling with the semantics of hb::models::Sampler: banned ids get -inf; temperature <= 0: greedy
+// argmax (ties: lowest id); otherwise with p ~ exp((l - max)/T): keep the top_k largest (<= 0: off), then
+// those with p >= min_p * p_max, then the shortest prefix (descending p, ties by lower id) whose mass,
+// normalised over the top-k set, reaches top_p (at least one token); draw exactly from the kept set
+// (Gumbel-max; RNG = counter-based hash of (seed[row], *step, token id), so only the stream differs from the
+// CPU). logits [B, V] bf16 or fp32 with row stride ld, V <= 262144. Per-row arrays may be null: temperature
+// -> temperature_all, top_k -> off, top_p -> 1, min_p -> 0, seed -> seed_all mixed with the row index.
+// *step lives on the device so a CUDA graph can advance it (null: 0).
 struct SampleParams {
   const void* logits;
   bool logits_fp32;
   int64_t ld;
   int B, V;
-  float temperature;
-  uint64_t seed;
+  const float* temperature;  // [B]
+  const int32_t* top_k;      // [B]
+  const float* top_p;        // [B] in (0, 1]
+  const float* min_p;        // [B] in [0, 1)
+  const int64_t* seed;       // [B]
+  const int32_t* banned;     // [B, n_banned], -1 = unused entry (null when n_banned == 0)
+  int n_banned;
   const int64_t* step;
-  int64_t* tokens;
+  int64_t* tokens;  // [B]
+  float* logprob;   // [B] or null: log-softmax of the raw (unscaled) logits after bans at the chosen id
+  float temperature_all = 0.f;
+  uint64_t seed_all = 0;
 };
 cudaError_t sample(const SampleParams& p, cudaStream_t stream);
+// Tests: send every filtered row down the general (bisection) path instead of the shared-memory candidates.
+void set_sample_force_bisection(bool on);
 
 }  // namespace hb::cuda
