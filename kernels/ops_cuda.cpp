@@ -51,8 +51,8 @@ void decode_attention(const torch::Tensor& q, const torch::Tensor& k_cache, cons
   TORCH_CHECK(out.numel() == B * Hq * HD, "out must be [B, Hq*HD]");
   TORCH_CHECK(max_len >= 1 && max_len <= max_ctx, "max_len must be in [1, max_ctx]");
   hb::cuda::DecodeAttnParams p{};
-  int splits = 1, split_len = 1;
-  hb::cuda::decode_attention_plan(int(B), int(Hkv), int(Hq / Hkv), int(max_len), sm_count(), &splits, &split_len);
+  const auto plan = hb::cuda::decode_attention_plan(int(B), int(Hkv), int(Hq / Hkv), int(HD), int(max_len), sm_count());
+  const int64_t splits = plan.num_splits;
   auto f32 = q.options().dtype(torch::kFloat32);
   auto part_o = torch::empty({std::max<int64_t>(B, 1) * Hq * splits * HD}, f32);
   auto part_ml = torch::empty({std::max<int64_t>(B, 1) * Hq * splits * 2}, f32);
@@ -69,8 +69,8 @@ void decode_attention(const torch::Tensor& q, const torch::Tensor& k_cache, cons
   p.Hkv = int(Hkv);
   p.HD = int(HD);
   p.max_ctx = int(max_ctx);
-  p.split_len = split_len;
-  p.num_splits = splits;
+  p.split_len = plan.split_len;
+  p.num_splits = int(splits);
   p.scale = float(1.0 / std::sqrt(double(HD)));
   check(hb::cuda::decode_attention(p, stream()), "decode_attention");
 }
@@ -169,6 +169,8 @@ void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_s
   p.dxb = int(dxb);
   p.N = int(N);
   p.K = int(K);
+  p.T = int(w.proj.size(0));  // == nseq selects the decode kernel (it verifies cu_seqlens on the device)
+  TORCH_CHECK(y.size(0) == w.proj.size(0) && w.dt.size(0) == w.proj.size(0), "proj, dt and y must have T rows");
   check(hb::cuda::m2_scan(p, stream()), "m2_scan (supported: d_state 4/8/16/32, d_conv 4)");
 }
 

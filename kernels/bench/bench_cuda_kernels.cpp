@@ -58,9 +58,9 @@ void time_it(benchmark::State& st, double bytes, double flops, const std::functi
 
 int rotations(double bytes) { return int(std::max(1.0, std::min(16.0, 4 * 50e6 / bytes + 1))); }
 
-void BM_DecodeAttention(benchmark::State& st) {
+void BM_DecodeAttentionShape(benchmark::State& st, int B, int ctx) {
   if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");
-  const int B = int(st.range(0)), ctx = int(st.range(1)), Hq = 32, Hkv = 8, HD = 128;
+  const int Hq = 32, Hkv = 8, HD = 128;
   const double bytes = double(B) * Hkv * ctx * HD * 2 * 2;
   const int R = rotations(bytes);
   auto k = torch::randn({B * R, Hkv, ctx, HD}, bf16());
@@ -72,27 +72,25 @@ void BM_DecodeAttention(benchmark::State& st) {
   for (int r = 0; r < R; ++r) slots.push_back(torch::arange(r * B, (r + 1) * B, i32()));
   time_it(st, bytes, 4.0 * B * Hq * ctx * HD, [&](int i) { kc::decode_attention(q, k, v, slots[i % R], lens, out, ctx); });
   st.counters["rotations"] = R;
+  st.counters["splits"] = hb::cuda::decode_attention_plan(B, Hkv, Hq / Hkv, HD, ctx, kc::sm_count()).num_splits;
 }
-BENCHMARK(BM_DecodeAttention)->Args({1, 16384})->Args({8, 16384})->Args({32, 16384})->Args({13, 16384})->Args({1, 4096})
-    ->Args({64, 4096})->UseManualTime()->Unit(benchmark::kMicrosecond);
+void BM_DecodeAttention(benchmark::State& st) { BM_DecodeAttentionShape(st, int(st.range(0)), int(st.range(1))); }
+// The engine's default (the automatic plan): B = 1 ... 32 at 16k (+ B=13 and two 4k points).
+BENCHMARK(BM_DecodeAttention)->Args({1, 16384})->Args({2, 16384})->Args({4, 16384})->Args({8, 16384})->Args({16, 16384})
+    ->Args({32, 16384})->Args({13, 16384})->Args({1, 4096})->Args({64, 4096})->UseManualTime()->Unit(benchmark::kMicrosecond);
 
-// The two-phase variant of decode attention, for comparison.
-void BM_DecodeAttention2Phase(benchmark::State& st) {
-  hb::cuda::set_decode_attention_variant(0);
-  BM_DecodeAttention(st);
-  hb::cuda::set_decode_attention_variant(1);
+// The split plan's CTAs per SM forced (the default is 2: one wave, 32 splits at B=1, 1 at B=32), at 16k:
+// args {ctas_per_sm, B}.
+void BM_DecodeAttentionSplits(benchmark::State& st) {
+  hb::cuda::set_decode_attention_ctas_per_sm(int(st.range(0)));
+  BM_DecodeAttentionShape(st, int(st.range(1)), 16384);
+  hb::cuda::set_decode_attention_ctas_per_sm(0);
 }
-void BM_DecodeAttentionU8(benchmark::State& st) {
-  hb::cuda::set_decode_attention_variant(2);
-  BM_DecodeAttention(st);
-  hb::cuda::set_decode_attention_variant(1);
-}
-BENCHMARK(BM_DecodeAttentionU8)->Args({1, 16384})->Args({8, 16384})->Args({32, 16384})->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_DecodeAttention2Phase)->Args({1, 16384})->Args({8, 16384})->Args({32, 16384})->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeAttentionSplits)->ArgsProduct({{1, 3, 4, 8}, {1, 8, 32}})->UseManualTime()->Unit(benchmark::kMicrosecond);
 
-void BM_M2DecodeStep(benchmark::State& st) {
+void BM_M2DecodeStepB(benchmark::State& st, int B) {
   if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");
-  const int B = int(st.range(0)), di = 4096, dxb = 1024, N = 16, K = 4;
+  const int di = 4096, dxb = 1024, N = 16, K = 4;
   const double state_bytes = double(B) * (di * N * 4.0 * 2 + (K - 1) * di * 2.0 * 2);
   const double io_bytes = double(B) * (2 * di + 2 * dxb + di + di) * 2.0;
   const int R = rotations(state_bytes);
@@ -113,7 +111,18 @@ void BM_M2DecodeStep(benchmark::State& st) {
   time_it(st, state_bytes, 0, [&](int i) { kc::m2_scan(w, conv, ssm, cu, slots[i % R], dxb, y); });
   st.counters["TBps_incl_io"] = benchmark::Counter((state_bytes + io_bytes) * 1e-12 * double(st.iterations()), benchmark::Counter::kIsRate);
 }
+void BM_M2DecodeStep(benchmark::State& st) { BM_M2DecodeStepB(st, int(st.range(0))); }
 BENCHMARK(BM_M2DecodeStep)->Arg(1)->Arg(8)->Arg(32)->Arg(64)->Arg(128)->Arg(256)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+// The decode kernel's threads per channel forced (1, 2; -1: the prefill kernel used for decode, the old
+// path): args {tpc, B}.
+void BM_M2DecodeStepVariant(benchmark::State& st) {
+  hb::cuda::set_m2_decode_variant(int(st.range(0)));
+  BM_M2DecodeStepB(st, int(st.range(1)));
+  hb::cuda::set_m2_decode_variant(0);
+}
+BENCHMARK(BM_M2DecodeStepVariant)->ArgsProduct({{-1, 1, 2}, {1, 8, 32, 64, 128, 256}})
+    ->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 void BM_M2Prefill(benchmark::State& st) {
   if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");

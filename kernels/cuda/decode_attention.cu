@@ -1,12 +1,22 @@
 // Decode attention for GQA over the slot-based KV cache (see hb_cuda.h).
 //
-// Floor (METHOD.md): every K and V byte of the attended context is read once:
-//   bytes = B * Hkv * len * HD * 2 (K) * 2 (V) * 2 B; FLOPs = 4 * B * Hq * len * HD (tiny next to bytes).
-// Design: grid (split, kv head, batch). A CTA of 128 threads streams its split of K with 16-byte loads
-// (HD/8 lanes per key, 128/(HD/8) keys per pass, 4 passes in flight), computes the G query heads' scores
-// against each key from registers (the whole group served by one read), keeps the scores in shared memory,
-// takes the split's max/sum, then streams V once accumulating G outputs per lane. The log2-domain partial
-// (o, m, l) goes to scratch; the combine kernel merges splits. Lengths only: no mask is materialised.
+// Floor (METHOD.md, written before the change): every K and V byte of the attended context is read once:
+//   bytes = B * Hkv * len * HD * 2 (K and V) * 2 B (4,096 B per token per layer for Hkv 8 / HD 128:
+//   67.1 MB at B=1, 16k -> 20.0 us at 3.35 TB/s; 537 MB at B=8 -> 160 us; 2.15 GB at B=32 -> 641 us);
+//   plus the split partials written and read once: B * Hq * splits * (HD + 2) * 4 B * 2 (at most a few MB:
+//   B=1, 32 splits: 1.1 MB, 5 % of the K/V bytes at 128 splits, which is why small B wants few, long splits);
+//   FLOPs = 4 * B * Hq * len * HD (tiny next to the bytes: CUDA-core FMAs suffice).
+// Design: grid (split, kv head x head chunk, batch). A CTA of 128 threads streams its split of K and V with
+// 16-byte loads (HD/8 lanes per key, 8 keys per thread in flight: 32 KB per CTA per step), computes the scores
+// of the GS query heads it serves against each key from registers (one read serves the whole group), and keeps
+// an online softmax (m, l, acc) per head per thread with one rescale per 8-key chunk; lanes merge by shuffles,
+// warps in shared memory. The log2-domain partials (o, m, l) go to scratch; the combine kernel merges the
+// splits. Lengths only: no mask is materialised.
+// Plan (measured on the H100, 2026-11-23, 16k context, B = 1..32): one wave of at most 2 CTAs per SM (168
+// registers: 3 would fit) with equal, long splits - 32 splits at B=1, 1 at B=32 - was the best or within 1 %
+// of the best of {4 or 8 keys per thread in flight, a cp.async 3-stage shared-memory ring} x {2, 4, 8 CTAs per
+// SM} at every batch; the other kernels were deleted. The plan is a pure function of (B, Hkv, G, HD, max_len,
+// SM count): CUDA graphs capture it.
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -18,7 +28,8 @@ namespace hb::cuda {
 namespace {
 
 constexpr int kThreads = 128;
-constexpr int kUnroll = 4;
+constexpr int kWarps = kThreads / 32;
+constexpr int kKeysInFlight = 8;  // keys per thread loaded per step (K and V: 256 B per thread in flight)
 
 __device__ __forceinline__ void bf16x8_to_float(const uint4& u, float* f) {
   const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&u);
@@ -38,393 +49,318 @@ __device__ __forceinline__ uint4 ld_stream(const void* p) {
   return r;
 }
 
-template <int HD, int G>
-__global__ void __launch_bounds__(kThreads) decode_attn_kernel(DecodeAttnParams p) {
-  constexpr int VEC = 8;
-  constexpr int LPT = HD / VEC;           // lanes per key
-  constexpr int TPP = kThreads / LPT;     // keys per pass
-  constexpr int STEP = TPP * kUnroll;     // keys per outer iteration
-  constexpr int WARPS = kThreads / 32;
-  const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
-  const int slot = p.slots[b];
-  const int len = p.lens[b];
-  const int t0 = split * p.split_len;
-  if (slot < 0 || t0 >= len) return;  // the combine kernel only reads splits below len
-  const int t1 = min(len, t0 + p.split_len);
-  const int n = t1 - t0;
+// What the kernel's pieces share: the CTA's coordinates, q in registers, the online-softmax state.
+template <int HD, int GS>
+struct Tile {
+  static constexpr int VEC = 8, LPT = HD / VEC, TPP = kThreads / LPT;
+  int split, b, kvh, h0, t0, t1, lane, tok;
+  const __nv_bfloat16* kb;
+  const __nv_bfloat16* vb;
+  float qr[GS][VEC], m[GS], l[GS], acc[GS][VEC];
 
-  extern __shared__ float smem[];
-  float* sc = smem;                              // [G][split_len] scores, then probabilities
-  float* red = smem + G * p.split_len;           // [WARPS][G][HD]
-  __shared__ float s_m[G], s_l[G];
-
-  const int tid = threadIdx.x, lane = tid % LPT, tok = tid / LPT;
-  const int warp = tid / 32, wl = tid % 32;
-  const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q) + ((int64_t)b * p.Hq + kvh * G) * HD;
-  const float qscale = p.scale * 1.4426950408889634f;  // scores in log2 units
-  float qr[G][VEC];
+  // Returns false when the CTA has nothing to do (padding row or split past the sequence's length).
+  __device__ __forceinline__ bool init(const DecodeAttnParams& p) {
+    split = blockIdx.x;
+    b = blockIdx.z;
+    const int G = p.Hq / p.Hkv, chunks = G / GS;
+    kvh = blockIdx.y / chunks;
+    h0 = kvh * G + (blockIdx.y % chunks) * GS;
+    const int slot = p.slots[b];
+    const int len = p.lens[b];
+    t0 = split * p.split_len;
+    if (slot < 0 || t0 >= len) return false;  // the combine kernel only reads splits below len
+    t1 = min(len, t0 + p.split_len);
+    lane = threadIdx.x % LPT;
+    tok = threadIdx.x / LPT;
+    const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q) + ((int64_t)b * p.Hq + h0) * HD;
+    const float qscale = p.scale * 1.4426950408889634f;  // scores in log2 units
 #pragma unroll
-  for (int g = 0; g < G; ++g) {
-    uint4 u = *reinterpret_cast<const uint4*>(q + g * HD + lane * VEC);
-    bf16x8_to_float(u, qr[g]);
+    for (int g = 0; g < GS; ++g) {
+      uint4 u = *reinterpret_cast<const uint4*>(q + g * HD + lane * VEC);
+      bf16x8_to_float(u, qr[g]);
 #pragma unroll
-    for (int i = 0; i < VEC; ++i) qr[g][i] *= qscale;
-  }
-  const int64_t head_off = ((int64_t)slot * p.Hkv + kvh) * p.max_ctx * HD;
-  const __nv_bfloat16* kb = static_cast<const __nv_bfloat16*>(p.k_cache) + head_off;
-  const __nv_bfloat16* vb = static_cast<const __nv_bfloat16*>(p.v_cache) + head_off;
-
-  // Phase 1: scores.
-  for (int base = t0; base < t1; base += STEP) {
-    uint4 kv[kUnroll];
+      for (int i = 0; i < VEC; ++i) qr[g][i] *= qscale;
+      m[g] = -FLT_MAX;
+      l[g] = 0.f;
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int t = base + u * TPP + tok;
-      if (t < t1) kv[u] = ld_stream(kb + (int64_t)t * HD + lane * VEC);
-      else kv[u] = make_uint4(0, 0, 0, 0);
+      for (int i = 0; i < VEC; ++i) acc[g][i] = 0.f;
     }
+    const int64_t head_off = ((int64_t)slot * p.Hkv + kvh) * p.max_ctx * HD;
+    kb = static_cast<const __nv_bfloat16*>(p.k_cache) + head_off;
+    vb = static_cast<const __nv_bfloat16*>(p.v_cache) + head_off;
+    return true;
+  }
+
+  // Scores of U keys (this thread's slice of each) for every head, summed over the key's LPT lanes.
+  template <int U>
+  __device__ __forceinline__ void scores(const uint4 (&kr)[U], float (&d)[U][GS]) const {
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
+    for (int u = 0; u < U; ++u) {
       float kf[VEC];
-      bf16x8_to_float(kv[u], kf);
-      float d[G];
+      bf16x8_to_float(kr[u], kf);
 #pragma unroll
-      for (int g = 0; g < G; ++g) {
+      for (int g = 0; g < GS; ++g) {
         float a = 0.f;
 #pragma unroll
         for (int i = 0; i < VEC; ++i) a = fmaf(qr[g][i], kf[i], a);
-        d[g] = a;
+        d[u][g] = a;
       }
+    }
 #pragma unroll
-      for (int off = LPT / 2; off > 0; off >>= 1) {
+    for (int off = LPT / 2; off > 0; off >>= 1)
 #pragma unroll
-        for (int g = 0; g < G; ++g) d[g] += __shfl_xor_sync(0xffffffffu, d[g], off);
-      }
-      const int t = base + u * TPP + tok;
-      if (lane == 0 && t < t1) {
+      for (int u = 0; u < U; ++u)
 #pragma unroll
-        for (int g = 0; g < G; ++g) sc[g * p.split_len + (t - t0)] = d[g];
+        for (int g = 0; g < GS; ++g) d[u][g] += __shfl_xor_sync(0xffffffffu, d[u][g], off);
+  }
+
+  // Online softmax over a chunk of U keys (key u is valid when ok[u]): one rescale per chunk, one exp2 per key.
+  template <int U>
+  __device__ __forceinline__ void accumulate(const float (&d)[U][GS], const uint4 (&vr)[U], const bool (&ok)[U]) {
+#pragma unroll
+    for (int g = 0; g < GS; ++g) {
+      float mx = m[g];
+#pragma unroll
+      for (int u = 0; u < U; ++u) mx = ok[u] ? fmaxf(mx, d[u][g]) : mx;
+      const float sc = exp2f(m[g] - mx);  // 1 when the max did not move; 0 on the first chunk (m = -FLT_MAX)
+      l[g] *= sc;
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) acc[g][i] *= sc;
+      m[g] = mx;
+    }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      if (!ok[u]) continue;  // masked keys: their V bytes were never loaded
+      float vf[VEC];
+      bf16x8_to_float(vr[u], vf);
+#pragma unroll
+      for (int g = 0; g < GS; ++g) {
+        const float e = exp2f(d[u][g] - m[g]);
+        l[g] += e;
+#pragma unroll
+        for (int i = 0; i < VEC; ++i) acc[g][i] = fmaf(e, vf[i], acc[g][i]);
       }
     }
   }
-  __syncthreads();
-  // Phase 2: per head max, exp2, sum (one warp per head, round robin).
-  for (int g = warp; g < G; g += WARPS) {
-    float* s = sc + g * p.split_len;
-    float m = -FLT_MAX;
-    for (int i = wl; i < n; i += 32) m = fmaxf(m, s[i]);
+
+  // Merges the threads' partial softmax states and writes the split's (o, m, l). `red` holds
+  // kWarps * GS * (HD + 2) floats; the caller guarantees no thread still reads what it aliases.
+  __device__ __forceinline__ void finish(const DecodeAttnParams& p, float* red) {
+    const int wl = threadIdx.x % 32, warp = threadIdx.x / 32;
 #pragma unroll
-    for (int off = 16; off > 0; off >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, off));
-    float l = 0.f;
-    for (int i = wl; i < n; i += 32) {
-      const float e = exp2f(s[i] - m);
-      s[i] = e;
-      l += e;
+    for (int off = LPT; off < 32; off <<= 1) {
+#pragma unroll
+      for (int g = 0; g < GS; ++g) {
+        const float om = __shfl_xor_sync(0xffffffffu, m[g], off);
+        const float ol = __shfl_xor_sync(0xffffffffu, l[g], off);
+        const float nm = fmaxf(m[g], om);
+        const float sa = exp2f(m[g] - nm), sb = exp2f(om - nm);  // -FLT_MAX - finite -> exp2 -> 0
+#pragma unroll
+        for (int i = 0; i < VEC; ++i) {
+          const float oa = __shfl_xor_sync(0xffffffffu, acc[g][i], off);
+          acc[g][i] = acc[g][i] * sa + oa * sb;
+        }
+        l[g] = l[g] * sa + ol * sb;
+        m[g] = nm;
+      }
     }
+    float* red_o = red;                          // [kWarps][GS][HD]
+    float* red_ml = red + kWarps * GS * HD;      // [kWarps][GS][2]
+    if (wl < LPT) {
 #pragma unroll
-    for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
-    if (wl == 0) {
-      s_m[g] = m;
-      s_l[g] = l;
-    }
-  }
-  __syncthreads();
-  // Phase 3: V.
-  float acc[G][VEC];
+      for (int g = 0; g < GS; ++g) {
 #pragma unroll
-  for (int g = 0; g < G; ++g)
-#pragma unroll
-    for (int i = 0; i < VEC; ++i) acc[g][i] = 0.f;
-  for (int base = t0; base < t1; base += STEP) {
-    uint4 vv[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int t = base + u * TPP + tok;
-      if (t < t1) vv[u] = ld_stream(vb + (int64_t)t * HD + lane * VEC);
-      else vv[u] = make_uint4(0, 0, 0, 0);
-    }
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int t = base + u * TPP + tok;
-      if (t < t1) {
-        float vf[VEC];
-        bf16x8_to_float(vv[u], vf);
-#pragma unroll
-        for (int g = 0; g < G; ++g) {
-          const float pg = sc[g * p.split_len + (t - t0)];
-#pragma unroll
-          for (int i = 0; i < VEC; ++i) acc[g][i] = fmaf(pg, vf[i], acc[g][i]);
+        for (int i = 0; i < VEC; ++i) red_o[(warp * GS + g) * HD + lane * VEC + i] = acc[g][i];
+        if (lane == 0) {
+          red_ml[(warp * GS + g) * 2] = m[g];
+          red_ml[(warp * GS + g) * 2 + 1] = l[g];
         }
       }
     }
-  }
-  // Reduce over the keys handled by the lanes of one warp that share `lane`, then across warps.
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < GS * HD; idx += kThreads) {
+      const int g = idx / HD, dd = idx % HD;
+      float M = -FLT_MAX;
 #pragma unroll
-  for (int off = LPT; off < 32; off <<= 1) {
+      for (int w = 0; w < kWarps; ++w) M = fmaxf(M, red_ml[(w * GS + g) * 2]);
+      float o = 0.f, L = 0.f;
 #pragma unroll
-    for (int g = 0; g < G; ++g)
-#pragma unroll
-      for (int i = 0; i < VEC; ++i) acc[g][i] += __shfl_xor_sync(0xffffffffu, acc[g][i], off);
-  }
-  if (wl < LPT) {
-#pragma unroll
-    for (int g = 0; g < G; ++g)
-#pragma unroll
-      for (int i = 0; i < VEC; ++i) red[(warp * G + g) * HD + lane * VEC + i] = acc[g][i];
-  }
-  __syncthreads();
-  for (int idx = tid; idx < G * HD; idx += kThreads) {
-    float s = 0.f;
-#pragma unroll
-    for (int w = 0; w < WARPS; ++w) s += red[w * G * HD + idx];
-    const int g = idx / HD, d = idx % HD;
-    const int64_t row = ((int64_t)b * p.Hq + kvh * G + g) * p.num_splits + split;
-    p.part_o[row * HD + d] = s;
-    if (d == 0) {
-      p.part_ml[row * 2] = s_m[g];
-      p.part_ml[row * 2 + 1] = s_l[g];
+      for (int w = 0; w < kWarps; ++w) {
+        const float sw = exp2f(red_ml[(w * GS + g) * 2] - M);
+        o += red_o[(w * GS + g) * HD + dd] * sw;
+        L += red_ml[(w * GS + g) * 2 + 1] * sw;
+      }
+      const int64_t row = ((int64_t)b * p.Hq + h0 + g) * p.num_splits + split;
+      p.part_o[row * HD + dd] = o;
+      if (dd == 0) {
+        p.part_ml[row * 2] = M;
+        p.part_ml[row * 2 + 1] = L;
+      }
     }
   }
-}
+};
 
-// Single-pass variant: K and V of the same keys are loaded together (twice the bytes in flight per round
-// trip, no score buffer, no separate softmax phase); each thread keeps an online softmax (m, l, acc) per
-// query head over the keys it touched, merged across lanes by shuffles and across warps in shared memory.
-template <int HD, int G, int U>
-__global__ void __launch_bounds__(kThreads) decode_attn_1pass_kernel(DecodeAttnParams p) {
-  constexpr int VEC = 8;
-  constexpr int LPT = HD / VEC;
-  constexpr int TPP = kThreads / LPT;
-  constexpr int STEP = TPP * U;
-  constexpr int WARPS = kThreads / 32;
-  const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
-  const int slot = p.slots[b];
-  const int len = p.lens[b];
-  const int t0 = split * p.split_len;
-  if (slot < 0 || t0 >= len) return;
-  const int t1 = min(len, t0 + p.split_len);
-  __shared__ float red_o[WARPS][G][HD];
-  __shared__ float red_ml[WARPS][G][2];
-  const int tid = threadIdx.x, lane = tid % LPT, tok = tid / LPT;
-  const int warp = tid / 32, wl = tid % 32;
-  const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q) + ((int64_t)b * p.Hq + kvh * G) * HD;
-  const float qscale = p.scale * 1.4426950408889634f;
-  float qr[G][VEC];
-#pragma unroll
-  for (int g = 0; g < G; ++g) {
-    uint4 u = *reinterpret_cast<const uint4*>(q + g * HD + lane * VEC);
-    bf16x8_to_float(u, qr[g]);
-#pragma unroll
-    for (int i = 0; i < VEC; ++i) qr[g][i] *= qscale;
-  }
-  const int64_t head_off = ((int64_t)slot * p.Hkv + kvh) * p.max_ctx * HD;
-  const __nv_bfloat16* kb = static_cast<const __nv_bfloat16*>(p.k_cache) + head_off;
-  const __nv_bfloat16* vb = static_cast<const __nv_bfloat16*>(p.v_cache) + head_off;
-  float m[G], l[G], acc[G][VEC];
-#pragma unroll
-  for (int g = 0; g < G; ++g) {
-    m[g] = -FLT_MAX;
-    l[g] = 0.f;
-#pragma unroll
-    for (int i = 0; i < VEC; ++i) acc[g][i] = 0.f;
-  }
-  for (int base = t0; base < t1; base += STEP) {
+// U keys per thread loaded (K and V together), then consumed.
+template <int HD, int GS, int U>
+__global__ void __launch_bounds__(kThreads) decode_attn_kernel(DecodeAttnParams p) {
+  using T = Tile<HD, GS>;
+  __shared__ float red[kWarps * GS * (HD + 2)];
+  T s;
+  if (!s.init(p)) return;
+  constexpr int STEP = T::TPP * U;
+  for (int base = s.t0; base < s.t1; base += STEP) {
     uint4 kr[U], vr[U];
+    bool ok[U];
 #pragma unroll
     for (int u = 0; u < U; ++u) {
-      const int t = base + u * TPP + tok;
-      if (t < t1) {
-        kr[u] = ld_stream(kb + (int64_t)t * HD + lane * VEC);
-        vr[u] = ld_stream(vb + (int64_t)t * HD + lane * VEC);
+      const int t = base + u * T::TPP + s.tok;
+      ok[u] = t < s.t1;
+      if (ok[u]) {
+        kr[u] = ld_stream(s.kb + (int64_t)t * HD + s.lane * T::VEC);
+        vr[u] = ld_stream(s.vb + (int64_t)t * HD + s.lane * T::VEC);
       } else {
         kr[u] = make_uint4(0, 0, 0, 0);
         vr[u] = kr[u];
       }
     }
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      float kf[VEC];
-      bf16x8_to_float(kr[u], kf);
-      float d[G];
-#pragma unroll
-      for (int g = 0; g < G; ++g) {
-        float a = 0.f;
-#pragma unroll
-        for (int i = 0; i < VEC; ++i) a = fmaf(qr[g][i], kf[i], a);
-        d[g] = a;
-      }
-#pragma unroll
-      for (int off = LPT / 2; off > 0; off >>= 1) {
-#pragma unroll
-        for (int g = 0; g < G; ++g) d[g] += __shfl_xor_sync(0xffffffffu, d[g], off);
-      }
-      const int t = base + u * TPP + tok;
-      if (t < t1) {
-        float vf[VEC];
-        bf16x8_to_float(vr[u], vf);
-#pragma unroll
-        for (int g = 0; g < G; ++g) {
-          if (d[g] > m[g]) {
-            const float sc = exp2f(m[g] - d[g]);
-            l[g] *= sc;
-#pragma unroll
-            for (int i = 0; i < VEC; ++i) acc[g][i] *= sc;
-            m[g] = d[g];
-          }
-          const float e = exp2f(d[g] - m[g]);
-          l[g] += e;
-#pragma unroll
-          for (int i = 0; i < VEC; ++i) acc[g][i] = fmaf(e, vf[i], acc[g][i]);
-        }
-      }
-    }
+    float d[U][GS];
+    s.scores<U>(kr, d);
+    s.accumulate<U>(d, vr, ok);
   }
-  // Merge the lanes of a warp that share `lane` (different keys).
-#pragma unroll
-  for (int off = LPT; off < 32; off <<= 1) {
-#pragma unroll
-    for (int g = 0; g < G; ++g) {
-      const float om = __shfl_xor_sync(0xffffffffu, m[g], off);
-      const float ol = __shfl_xor_sync(0xffffffffu, l[g], off);
-      const float nm = fmaxf(m[g], om);
-      const float sa = m[g] == -FLT_MAX ? 0.f : exp2f(m[g] - nm);
-      const float sb = om == -FLT_MAX ? 0.f : exp2f(om - nm);
-#pragma unroll
-      for (int i = 0; i < VEC; ++i) {
-        const float oa = __shfl_xor_sync(0xffffffffu, acc[g][i], off);
-        acc[g][i] = acc[g][i] * sa + oa * sb;
-      }
-      l[g] = l[g] * sa + ol * sb;
-      m[g] = nm;
-    }
-  }
-  if (wl < LPT) {
-#pragma unroll
-    for (int g = 0; g < G; ++g) {
-#pragma unroll
-      for (int i = 0; i < VEC; ++i) red_o[warp][g][lane * VEC + i] = acc[g][i];
-      if (lane == 0) {
-        red_ml[warp][g][0] = m[g];
-        red_ml[warp][g][1] = l[g];
-      }
-    }
-  }
-  __syncthreads();
-  for (int idx = tid; idx < G * HD; idx += kThreads) {
-    const int g = idx / HD, dd = idx % HD;
-    float M = -FLT_MAX;
-#pragma unroll
-    for (int w = 0; w < WARPS; ++w) M = fmaxf(M, red_ml[w][g][0]);
-    float o = 0.f, L = 0.f;
-#pragma unroll
-    for (int w = 0; w < WARPS; ++w) {
-      const float mw = red_ml[w][g][0];
-      const float sw = mw == -FLT_MAX ? 0.f : exp2f(mw - M);
-      o += red_o[w][g][dd] * sw;
-      L += red_ml[w][g][1] * sw;
-    }
-    const int64_t row = ((int64_t)b * p.Hq + kvh * G + g) * p.num_splits + split;
-    p.part_o[row * HD + dd] = o;
-    if (dd == 0) {
-      p.part_ml[row * 2] = M;
-      p.part_ml[row * 2 + 1] = L;
-    }
-  }
+  s.finish(p, red);
 }
 
-__global__ void decode_attn_combine(DecodeAttnParams p) {
-  const int bh = blockIdx.x;  // b * Hq + h
-  const int b = bh / p.Hq;
+// Merges the splits of one (sequence, query head): weights exp2(m_s - M) in shared memory, then every thread
+// sums a float4 column over a stripe of splits (all loads independent) and the stripes meet in shared memory.
+// Floor: B * Hq * used * (HD + 2) * 4 B read (L2-resident: just written), B * Hq * HD * 2 B written.
+constexpr int kCombineThreads = 128;
+__global__ void __launch_bounds__(kCombineThreads) attn_combine_kernel(DecodeAttnParams p) {
+  extern __shared__ float wsm[];  // [num_splits]
+  __shared__ float4 part[kCombineThreads];
+  __shared__ float red[kCombineThreads / 32];
+  const int bh = blockIdx.x, b = bh / p.Hq, tid = threadIdx.x;
   __nv_bfloat16* out = static_cast<__nv_bfloat16*>(p.out) + (int64_t)bh * p.HD;
   const int slot = p.slots[b];
   const int len = p.lens[b];
   if (slot < 0 || len <= 0) {
-    for (int d = threadIdx.x; d < p.HD; d += blockDim.x) out[d] = __float2bfloat16(0.f);
+    for (int d = tid; d < p.HD; d += kCombineThreads) out[d] = __float2bfloat16(0.f);
     return;
   }
   const int used = min(p.num_splits, (len + p.split_len - 1) / p.split_len);
   const float* ml = p.part_ml + (int64_t)bh * p.num_splits * 2;
-  float M = -FLT_MAX;
-  for (int s = 0; s < used; ++s) M = fmaxf(M, ml[2 * s]);
+  float mx = -FLT_MAX;
+  for (int s = tid; s < used; s += kCombineThreads) mx = fmaxf(mx, ml[2 * s]);
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
+  if (tid % 32 == 0) red[tid / 32] = mx;
+  __syncthreads();
+  float M = red[0];
+#pragma unroll
+  for (int w = 1; w < kCombineThreads / 32; ++w) M = fmaxf(M, red[w]);
   float L = 0.f;
-  for (int s = 0; s < used; ++s) L += ml[2 * s + 1] * exp2f(ml[2 * s] - M);
-  const float inv = 1.f / L;
-  const float* po = p.part_o + (int64_t)bh * p.num_splits * p.HD;
-  for (int d = threadIdx.x; d < p.HD; d += blockDim.x) {
-    float o = 0.f;
-    for (int s = 0; s < used; ++s) o += po[(int64_t)s * p.HD + d] * exp2f(ml[2 * s] - M);
-    out[d] = __float2bfloat16(o * inv);
+  for (int s = tid; s < used; s += kCombineThreads) {
+    const float w = exp2f(ml[2 * s] - M);
+    wsm[s] = w;
+    L += w * ml[2 * s + 1];
+  }
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) L += __shfl_xor_sync(0xffffffffu, L, off);
+  __syncthreads();  // red (the max) fully read; wsm written
+  if (tid % 32 == 0) red[tid / 32] = L;
+  __syncthreads();
+  L = 0.f;
+#pragma unroll
+  for (int w = 0; w < kCombineThreads / 32; ++w) L += red[w];
+  const int C4 = p.HD / 4, stripes = kCombineThreads / C4;  // HD <= 256 -> C4 <= 64, stripes >= 2
+  const int col = tid % C4, stripe = tid / C4;
+  const float4* po = reinterpret_cast<const float4*>(p.part_o + (int64_t)bh * p.num_splits * p.HD) + col;
+  float4 a = make_float4(0.f, 0.f, 0.f, 0.f);
+  if (stripe < stripes) {
+#pragma unroll 4
+    for (int s = stripe; s < used; s += stripes) {
+      const float4 v = po[(int64_t)s * C4];
+      const float w = wsm[s];
+      a.x = fmaf(w, v.x, a.x);
+      a.y = fmaf(w, v.y, a.y);
+      a.z = fmaf(w, v.z, a.z);
+      a.w = fmaf(w, v.w, a.w);
+    }
+  }
+  part[tid] = a;
+  __syncthreads();
+  if (tid < C4) {
+    for (int r = 1; r < stripes; ++r) {
+      const float4 v = part[r * C4 + tid];
+      a.x += v.x;
+      a.y += v.y;
+      a.z += v.z;
+      a.w += v.w;
+    }
+    const float inv = 1.f / L;
+    __nv_bfloat162* o2 = reinterpret_cast<__nv_bfloat162*>(out + 4 * tid);
+    o2[0] = __floats2bfloat162_rn(a.x * inv, a.y * inv);
+    o2[1] = __floats2bfloat162_rn(a.z * inv, a.w * inv);
   }
 }
 
-int g_variant = 1;  // 1: single pass, 4 keys per thread in flight (default); 2: single pass, 8; 0: two-phase
+int g_ctas_per_sm = 0;  // 0: the plan's choice
 
-template <int HD, int G>
-cudaError_t launch(const DecodeAttnParams& p, cudaStream_t stream) {
-  if ((g_variant == 1 || g_variant == 2) && G * HD <= 1024) {
-    dim3 grid(p.num_splits, p.Hkv, p.B);
-    if (g_variant == 2) decode_attn_1pass_kernel<HD, G, 8><<<grid, kThreads, 0, stream>>>(p);
-    else decode_attn_1pass_kernel<HD, G, 4><<<grid, kThreads, 0, stream>>>(p);
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) return e;
-    decode_attn_combine<<<p.B * p.Hq, std::min(128, std::max(32, p.HD)), 0, stream>>>(p);
-    return cudaGetLastError();
-  }
-  const size_t smem = sizeof(float) * ((size_t)G * p.split_len + (size_t)(kThreads / 32) * G * HD);
-  if (smem > 48 * 1024) {
-    cudaError_t e = cudaFuncSetAttribute(decode_attn_kernel<HD, G>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-    if (e != cudaSuccess) return e;
-  }
-  dim3 grid(p.num_splits, p.Hkv, p.B);
-  decode_attn_kernel<HD, G><<<grid, kThreads, smem, stream>>>(p);
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) return e;
-  decode_attn_combine<<<p.B * p.Hq, std::min(128, std::max(32, p.HD)), 0, stream>>>(p);
-  return cudaGetLastError();
-}
-
+// Heads per CTA: all G of the group when G * HD <= 1024 (registers), else chunks (K/V read G*HD/1024 times).
 template <int HD>
-cudaError_t dispatch_g(const DecodeAttnParams& p, cudaStream_t stream) {
-  switch (p.Hq / p.Hkv) {
-    case 1: return launch<HD, 1>(p, stream);
-    case 2: return launch<HD, 2>(p, stream);
-    case 4: return launch<HD, 4>(p, stream);
-    case 8: return launch<HD, 8>(p, stream);
+cudaError_t dispatch(const DecodeAttnParams& p, cudaStream_t stream) {
+  const int G = p.Hq / p.Hkv;
+  const int GS = std::min(G, std::max(1, 1024 / HD));
+  dim3 grid(p.num_splits, p.Hkv * (G / GS), p.B);
+  switch (GS) {
+    case 1: decode_attn_kernel<HD, 1, kKeysInFlight><<<grid, kThreads, 0, stream>>>(p); break;
+    case 2: decode_attn_kernel<HD, 2, kKeysInFlight><<<grid, kThreads, 0, stream>>>(p); break;
+    case 4: decode_attn_kernel<HD, 4, kKeysInFlight><<<grid, kThreads, 0, stream>>>(p); break;
+    case 8: decode_attn_kernel<HD, 8, kKeysInFlight><<<grid, kThreads, 0, stream>>>(p); break;
     default: return cudaErrorInvalidValue;
   }
+  return cudaGetLastError();
 }
 
 }  // namespace
 
-void set_decode_attention_variant(int v) { g_variant = v; }
+void set_decode_attention_ctas_per_sm(int ctas_per_sm) { g_ctas_per_sm = ctas_per_sm; }
 
-void decode_attention_plan(int B, int Hkv, int G, int max_len, int sms, int* num_splits, int* split_len) {
+DecodeAttnPlan decode_attention_plan(int B, int Hkv, int G, int HD, int max_len, int sms) {
   max_len = std::max(max_len, 1);
-  // Enough CTAs to fill the chip about eight times over (short tail waves), but splits of at least 128
-  // keys, and at most 4096/G keys so the score buffer stays at 16 KB.
-  const int target = std::max(1, (8 * sms + B * Hkv - 1) / (B * Hkv));
-  int splits = std::min(target, (max_len + 127) / 128);
-  const int cap = std::max(128, 4096 / std::max(1, G));
-  splits = std::max(splits, (max_len + cap - 1) / cap);
-  splits = std::max(splits, 1);
+  B = std::max(B, 1);
+  sms = std::max(sms, 1);
+  DecodeAttnPlan plan{};
+  const int heads = B * Hkv * std::max(1, G * HD / 1024);  // CTAs per split
+  // Splits: at most `per_sm` CTAs per SM in total, i.e. one wave of equal CTAs that all finish together; few
+  // long splits keep the combine cheap and each CTA streaming. At least 32 keys each, at most 1024 splits.
+  // Rounded down: one split too many on a full wave costs a second wave.
+  const int per_sm = g_ctas_per_sm ? g_ctas_per_sm : 2;
+  int splits = std::max(1, per_sm * sms / heads);
+  splits = std::min({splits, (max_len + 31) / 32, 1024});
   int len = (max_len + splits - 1) / splits;
   len = (len + 31) / 32 * 32;
-  *split_len = len;
-  *num_splits = (max_len + len - 1) / len;
+  plan.split_len = len;
+  plan.num_splits = (max_len + len - 1) / len;
+  return plan;
 }
 
 cudaError_t decode_attention(const DecodeAttnParams& p, cudaStream_t stream) {
   if (p.B == 0) return cudaSuccess;
-  if (p.Hkv <= 0 || p.Hq % p.Hkv != 0) return cudaErrorInvalidValue;
+  if (p.Hkv <= 0 || p.Hq % p.Hkv != 0 || p.num_splits < 1 || p.split_len < 1) return cudaErrorInvalidValue;
+  cudaError_t e;
   switch (p.HD) {
-    case 8: return dispatch_g<8>(p, stream);
-    case 16: return dispatch_g<16>(p, stream);
-    case 32: return dispatch_g<32>(p, stream);
-    case 64: return dispatch_g<64>(p, stream);
-    case 128: return dispatch_g<128>(p, stream);
-    case 256: return dispatch_g<256>(p, stream);
+    case 8: e = dispatch<8>(p, stream); break;
+    case 16: e = dispatch<16>(p, stream); break;
+    case 32: e = dispatch<32>(p, stream); break;
+    case 64: e = dispatch<64>(p, stream); break;
+    case 128: e = dispatch<128>(p, stream); break;
+    case 256: e = dispatch<256>(p, stream); break;
     default: return cudaErrorInvalidValue;
   }
+  if (e != cudaSuccess) return e;
+  const size_t smem = sizeof(float) * (size_t)p.num_splits;
+  attn_combine_kernel<<<p.B * p.Hq, kCombineThreads, smem, stream>>>(p);
+  return cudaGetLastError();
 }
 
 }  // namespace hb::cuda

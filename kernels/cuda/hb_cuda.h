@@ -11,9 +11,10 @@ namespace hb::cuda {
 
 // ---- decode attention (GQA, split over the context) ----------------------------------------------------
 // KV cache of one attention layer, slot-based: k/v [slots, Hkv, max_ctx, HD] bf16 (each KV head's context is
-// one contiguous stream). Query b attends to keys 0..lens[b]-1 of slot slots[b]. One CTA serves all G=Hq/Hkv
-// query heads of one KV head for one split of `split_len` keys (one read of K and V); a second kernel merges
-// the splits. part_o [B, Hq, num_splits, HD] fp32 and part_ml [B, Hq, num_splits, 2] are scratch.
+// one contiguous stream). Query b attends to keys 0..lens[b]-1 of slot slots[b]. One CTA serves the G=Hq/Hkv
+// query heads of one KV head (in chunks of 1024/HD heads when G*HD > 1024) for one split of `split_len` keys
+// (one read of K and V); a second kernel merges the splits. part_o [B, Hq, num_splits, HD] fp32 and
+// part_ml [B, Hq, num_splits, 2] are scratch.
 struct DecodeAttnParams {
   const void* q;        // [B, Hq, HD] bf16
   const void* k_cache;  // layer base
@@ -26,13 +27,15 @@ struct DecodeAttnParams {
   int B, Hq, Hkv, HD, max_ctx, split_len, num_splits;
   float scale;  // softmax scale (1/sqrt(HD))
 };
-// Picks num_splits/split_len for B sequences of at most max_len keys on a device with `sms` SMs (fixed for
-// a CUDA graph when max_len is the pool's max context).
-void decode_attention_plan(int B, int Hkv, int G, int max_len, int sms, int* num_splits, int* split_len);
+struct DecodeAttnPlan {
+  int num_splits, split_len;
+};
+// Splits for B sequences of at most max_len keys on a device with `sms` SMs: a pure function of
+// its arguments (and of the override below), fixed for a CUDA graph when max_len is the pool's max context.
+DecodeAttnPlan decode_attention_plan(int B, int Hkv, int G, int HD, int max_len, int sms);
 cudaError_t decode_attention(const DecodeAttnParams& p, cudaStream_t stream);
-// 1 (default): single pass over K and V with an online softmax (4 keys per thread in flight); 2: the same
-// with 8; 0: two phases (scores in shared memory).
-void set_decode_attention_variant(int variant);
+// Benchmarks/tests: the CTAs per SM the split count aims at (0: the plan's choice, 2).
+void set_decode_attention_ctas_per_sm(int ctas_per_sm);
 
 // ---- RoPE + KV write ---------------------------------------------------------------------------------
 // qkv [T, (Hq+2Hkv)*HD] bf16 (the fused projection): rotates q (-> q_out [T, Hq*HD]) and k (rotate-half, HF
@@ -71,7 +74,9 @@ cudaError_t swiglu(const void* gate_up, void* out, int T, int I, cudaStream_t st
 // conv window and SSM state of slot slots[s] (updated in place; -1: skipped, y rows zeroed). Decode is
 // the case of one row per sequence. proj rows: z [0,di) | x [di, di+dxb) | B [di+dxb, di+2dxb) |
 // C [di+2dxb, 2di+2dxb), row stride ld_proj. The x/B groups of N channels are repeated r = di/dxb times
-// (before the conv, spec 3.3.2) by index arithmetic.
+// (before the conv, spec 3.3.2) by index arithmetic. When T == nseq (the decode step: one row per sequence)
+// a decode-specialised kernel runs; it checks cu_seqlens itself, so any valid input stays correct (T = 0, the
+// value-initialised default, always takes the prefill kernel).
 struct M2Params {
   const void* proj;
   int64_t ld_proj;
@@ -88,8 +93,12 @@ struct M2Params {
   const int32_t* slots;
   void* y;  // [T, di] bf16
   int nseq, di, dxb, N, K;
+  int T;  // packed rows (cu_seqlens[nseq]) as the caller knows it from the shapes; 0: unknown
 };
 cudaError_t m2_scan(const M2Params& p, cudaStream_t stream);
+// Benchmarks/tests: the decode kernel's threads per channel (1, 2), -1 to run the prefill kernel for decode
+// too, 0 for the default.
+void set_m2_decode_variant(int tpc);
 
 // ---- sampling (kernels/cuda/sampling.cu) ----------------------------------------------------------------
 // Per-row sampling with the semantics of hb::models::Sampler: banned ids get -inf; temperature <= 0: greedy

@@ -5,8 +5,23 @@
 // window read + written ((K-1)*di*2*2 B), plus the row's z/x/B/C/dt (~(2di+2dxb+di)*2 B) and y (di*2 B);
 // the per-layer constants (A, D, conv weights: ~di*(N+K+3)*4 B) are shared by the batch. "State traffic"
 // in the targets counts the SSM state and conv window bytes only.
-// Design: one thread per (sequence, channel) holding its N-element fp32 state and the K-1 conv inputs in
-// registers, walking the sequence's rows in order; exp2 with log2(e) folded into A.
+// Prefill design (m2_kernel): one thread per (sequence, channel) holding its N-element fp32 state and the K-1
+// conv inputs in registers, walking the sequence's rows in order; exp2 with log2(e) folded into A.
+//
+// Decode design (m2_decode_kernel, chosen by the launcher when T == nseq; no flag, no host sync). Floor written
+// before it: per sequence di*N*4*2 + (K-1)*di*2*2 = 573 KB of state traffic (di 4096, N 16): 18.4 MB at B=32
+// -> 5.5 us at 3.35 TB/s, 6.1 us at the ~3.0 TB/s copy ceiling; the target 2.5 TB/s is 7.4 us, so the fixed
+// part (launch, the slot round trip, the drain of the last stores) may cost ~1 us at most.
+// - TPC threads per channel, each owning N/TPC state values (one or more float4 of the [N/4][di][4] layout);
+//   lanes of a channel are adjacent and reduce y by shuffles. TPC 1 (16 state loads in flight per thread,
+//   64 registers: B=32 is one wave of 1,024 CTAs) from B > 8; TPC 2 below (twice the CTAs for few sequences).
+//   Measured (H100, 2026-11-23, in a graph): B=1/8/32/64/128/256: TPC 2: 2.26/3.59 us, TPC 1: 8.0/14.9/27.3/
+//   55.0 us (2.29/2.46/2.69/2.67 TB/s) vs the prefill kernel 2.74/4.24/11.6/18.3/34.8/63.4 us; TPC 4 lost at
+//   every batch and was deleted.
+// - Only the slot load precedes the state loads: the row (z, x, B, C, dt) is read speculatively at row s
+//   (decode: cu_seqlens[s] == s) together with the slot, cu_seqlens and the per-layer constants, so one round
+//   trip of latency precedes the state stream. A sequence whose rows turn out not to be exactly {s} (possible
+//   in principle when T == nseq) takes a general per-row loop from the same registers.
 #include <cuda_bf16.h>
 
 #include "kernels/cuda/hb_cuda.h"
@@ -96,15 +111,143 @@ __global__ void __launch_bounds__(kThreads) m2_kernel(M2Params p) {
   for (int k = 0; k < K - 1; ++k) cs[(int64_t)k * p.di] = __float2bfloat16(win[k]);
 }
 
+// One row's update of this thread's share of a channel (B/C values read from the row here, after the state
+// loads were issued); returns y (valid in every lane of the channel).
+template <int NPT, int TPC, int K>
+__device__ __forceinline__ float decode_row(const __nv_bfloat16* row, int bcol, int ccol, float xt, float z, float dtv,
+                                            const float (&w)[K], float cb, float bias, float Dc, const float (&A)[NPT],
+                                            float (&win)[K - 1], float (&h)[NPT]) {
+  float acc = cb;
+#pragma unroll
+  for (int k = 0; k < K - 1; ++k) acc = fmaf(w[k], win[k], acc);
+  acc = fmaf(w[K - 1], xt, acc);
+#pragma unroll
+  for (int k = 0; k < K - 2; ++k) win[k] = win[k + 1];
+  win[K - 2] = xt;
+  const float xc = silu(acc);
+  const float d = softplus20(dtv + bias);
+  const float dx = d * xc;
+  float out = 0.f;
+#pragma unroll
+  for (int n = 0; n < NPT; ++n) {
+    const float bn = __bfloat162float(row[bcol + n]);
+    const float cn = __bfloat162float(row[ccol + n]);
+    h[n] = fmaf(exp2f(d * A[n]), h[n], dx * bn);
+    out = fmaf(cn, h[n], out);
+  }
+#pragma unroll
+  for (int off = 1; off < TPC; off <<= 1) out += __shfl_xor_sync(0xffffffffu, out, off);
+  return fmaf(Dc, xc, out) * silu(z);
+}
+
+constexpr int kDecThreads = 128;
+// CTAs per SM the register budget aims at (N <= 16; larger N would spill): 64 registers, 8 x 128 threads (TPC 1
+// at B=32, di 4096 is one wave of 1,024 CTAs on 132 SMs, every state load in flight at once).
+template <int N>
+constexpr int dec_min_blocks() { return N > 16 ? 1 : 8; }
+
+template <int N, int TPC>
+__global__ void __launch_bounds__(kDecThreads, (dec_min_blocks<N>())) m2_decode_kernel(M2Params p) {
+  constexpr int K = 4, NPT = N / TPC, CPB = kDecThreads / TPC;
+  static_assert(NPT % 4 == 0, "each thread owns whole float4s of the state");
+  const int s = blockIdx.y, q = threadIdx.x % TPC;
+  const int c0 = blockIdx.x * CPB + threadIdx.x / TPC;
+  const bool valid = c0 < p.di;
+  const int c = valid ? c0 : p.di - 1;  // out-of-range lanes compute on a real channel (shuffles need them)
+  // Round trip 1: everything that does not depend on the slot.
+  const int slot = p.slots[s];
+  const int beg = p.cu_seqlens[s], end = p.cu_seqlens[s + 1];
+  const __nv_bfloat16* proj = static_cast<const __nv_bfloat16*>(p.proj);
+  const __nv_bfloat16* dtp = static_cast<const __nv_bfloat16*>(p.dt);
+  __nv_bfloat16* y = static_cast<__nv_bfloat16*>(p.y);
+  const int r = p.di / p.dxb;
+  const int xb = (c / (N * r)) * N;
+  const int xcol = p.di + xb + c % N;
+  const int bcol = p.di + p.dxb + xb + q * NPT;
+  const int ccol = p.di + 2 * p.dxb + (c / N) * N + q * NPT;
+  float w[K];
+#pragma unroll
+  for (int k = 0; k < K; ++k) w[k] = p.conv_w[(int64_t)c * K + k];
+  const float cb = p.conv_b ? p.conv_b[c] : 0.f;
+  const float bias = p.dt_bias2[c];
+  const float Dc = p.D[c];
+  float A[NPT];
+#pragma unroll
+  for (int n = 0; n < NPT; n += 4) {
+    const float4 a = *reinterpret_cast<const float4*>(p.A2 + (int64_t)c * N + q * NPT + n);
+    A[n] = a.x; A[n + 1] = a.y; A[n + 2] = a.z; A[n + 3] = a.w;
+  }
+  const __nv_bfloat16* row = proj + (int64_t)s * p.ld_proj;  // speculative: decode row s
+  const float xt = __bfloat162float(row[xcol]);
+  const float z = __bfloat162float(row[c]);
+  const float dtv = __bfloat162float(dtp[(int64_t)s * p.ld_dt + c]);
+  if (slot < 0) {
+    if (valid && q == 0)
+      for (int t = beg; t < end; ++t) y[(int64_t)t * p.di + c] = __float2bfloat16(0.f);
+    return;
+  }
+  // Round trip 2: the state stream (read once, written once: evict-first loads and stores).
+  float* hs = p.ssm_state + (int64_t)slot * p.di * N + (int64_t)c * 4;
+  float h[NPT];
+#pragma unroll
+  for (int j = 0; j < NPT / 4; ++j) {
+    const float4 v = __ldcs(reinterpret_cast<const float4*>(hs + (int64_t)(q * NPT / 4 + j) * p.di * 4));
+    h[4 * j] = v.x; h[4 * j + 1] = v.y; h[4 * j + 2] = v.z; h[4 * j + 3] = v.w;
+  }
+  __nv_bfloat16* cs = static_cast<__nv_bfloat16*>(p.conv_state) + (int64_t)slot * (K - 1) * p.di + c;
+  float win[K - 1];
+#pragma unroll
+  for (int k = 0; k < K - 1; ++k) win[k] = __bfloat162float(cs[(int64_t)k * p.di]);
+  if (beg == s && end == s + 1) {
+    const float out = decode_row<NPT, TPC, K>(row, bcol, ccol, xt, z, dtv, w, cb, bias, Dc, A, win, h);
+    if (valid && q == 0) y[(int64_t)s * p.di + c] = __float2bfloat16(out);
+  } else {
+    for (int t = beg; t < end; ++t) {  // uniform per CTA (one sequence per blockIdx.y)
+      const __nv_bfloat16* rt = proj + (int64_t)t * p.ld_proj;
+      const float out = decode_row<NPT, TPC, K>(rt, bcol, ccol, __bfloat162float(rt[xcol]), __bfloat162float(rt[c]),
+                                                __bfloat162float(dtp[(int64_t)t * p.ld_dt + c]), w, cb, bias, Dc, A,
+                                                win, h);
+      if (valid && q == 0) y[(int64_t)t * p.di + c] = __float2bfloat16(out);
+    }
+  }
+  if (!valid) return;
+#pragma unroll
+  for (int j = 0; j < NPT / 4; ++j)
+    __stcs(reinterpret_cast<float4*>(hs + (int64_t)(q * NPT / 4 + j) * p.di * 4),
+           make_float4(h[4 * j], h[4 * j + 1], h[4 * j + 2], h[4 * j + 3]));
+  if (q == 0) {
+#pragma unroll
+    for (int k = 0; k < K - 1; ++k) cs[(int64_t)k * p.di] = __float2bfloat16(win[k]);
+  }
+}
+
+int g_decode_tpc = 0;  // 0: automatic; -1: the prefill kernel for decode too; 1/2: threads per channel
+
+template <int N, int TPC>
+cudaError_t launch_decode(const M2Params& p, cudaStream_t stream) {
+  constexpr int T = (N / TPC) % 4 == 0 ? TPC : (N >= 8 ? N / 4 : 1);  // each thread owns whole float4s
+  dim3 grid((p.di + kDecThreads / T - 1) / (kDecThreads / T), p.nseq);
+  m2_decode_kernel<N, T><<<grid, kDecThreads, 0, stream>>>(p);
+  return cudaGetLastError();
+}
+
 template <int N>
 cudaError_t launch(const M2Params& p, cudaStream_t stream) {
   if (p.K != 4) return cudaErrorInvalidValue;
+  if (p.T == p.nseq && g_decode_tpc >= 0) {
+    // Up to 8 sequences: 2 threads per channel spread the few sequences over more SMs; beyond, one thread per
+    // channel (measured crossover between B=8 and B=32, see the top of the file).
+    const int tpc = g_decode_tpc ? g_decode_tpc : (p.nseq <= 8 ? 2 : 1);
+    return tpc == 2 ? launch_decode<N, 2>(p, stream) : launch_decode<N, 1>(p, stream);
+  }
   dim3 grid((p.di + kThreads - 1) / kThreads, p.nseq);
   m2_kernel<N, 4><<<grid, kThreads, 0, stream>>>(p);
   return cudaGetLastError();
 }
 
 }  // namespace
+
+void set_m2_decode_variant(int tpc) { g_decode_tpc = tpc; }
 
 cudaError_t m2_scan(const M2Params& p, cudaStream_t stream) {
   if (p.nseq == 0) return cudaSuccess;

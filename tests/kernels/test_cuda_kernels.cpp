@@ -41,10 +41,12 @@ TEST(CudaKernels, DecodeAttentionMatchesReference) {
   NEED_CUDA();
   torch::manual_seed(1);
   struct Shape { int Hq, Hkv, HD; };
-  const Shape shapes[] = {{4, 2, 16}, {8, 2, 64}, {32, 8, 128}, {8, 8, 128}, {16, 2, 128}, {4, 4, 8}};
+  // 16/2/256: G * HD > 1024, the group is served in two head chunks.
+  const Shape shapes[] = {{4, 2, 16}, {8, 2, 64}, {32, 8, 128}, {8, 8, 128}, {16, 2, 128}, {4, 4, 8}, {16, 2, 256}};
   const int lens_grid[] = {1, 7, 100, 1000, 5003};
-  for (int variant : {1, 2, 0}) {
-  hb::cuda::set_decode_attention_variant(variant);
+  // CTAs per SM the split plan aims at: the engine's plan (0), few long splits, many short ones.
+  for (int per_sm : {0, 1, 64}) {
+  hb::cuda::set_decode_attention_ctas_per_sm(per_sm);
   for (const auto& sh : shapes) {
     const int max_ctx = 5100, slots = 4;
     auto k = torch::randn({slots, sh.Hkv, max_ctx, sh.HD}, cuda_bf16());
@@ -69,12 +71,13 @@ TEST(CudaKernels, DecodeAttentionMatchesReference) {
         auto qq = cpu_f32(q[b]).view({1, sh.Hq, sh.HD});
         auto ref = hb::kernels::gqa_attention(qq, kk, vv, L - 1).view({-1});
         const double e = rel_err(out[b], ref);
-        EXPECT_LT(e, 1e-2) << "variant " << variant << " Hq " << sh.Hq << " Hkv " << sh.Hkv << " HD " << sh.HD << " len " << L;
+        EXPECT_LT(e, 1e-2) << "per_sm " << per_sm << " Hq " << sh.Hq << " Hkv " << sh.Hkv
+                           << " HD " << sh.HD << " len " << L;
       }
     }
   }
   }
-  hb::cuda::set_decode_attention_variant(1);
+  hb::cuda::set_decode_attention_ctas_per_sm(0);
 }
 
 TEST(CudaKernels, RopeKVWriteMatchesReference) {
@@ -139,16 +142,23 @@ TEST(CudaKernels, RmsNormResidualAndSwiGLU) {
 }
 
 // The m2 core (conv + scan) over varlen sequences continuing from saved states, against the CPU reference
-// path of models/layers.cpp (repeat, causal_conv1d, softplus(dt + 2b), selective_scan).
+// path of models/layers.cpp (repeat, causal_conv1d, softplus(dt + 2b), selective_scan). Modes: decode (one
+// row per sequence: the decode kernel, every threads-per-channel variant and the prefill kernel), prefill,
+// and T == nseq with rows {0, 2, 1, 1} (the decode kernel's general path; a sequence with no rows keeps its state).
 TEST(CudaKernels, M2ScanMatchesReferenceDecodeAndPrefill) {
   NEED_CUDA();
   torch::manual_seed(4);
   struct Shape { int di, dxb, N; };
-  const Shape shapes[] = {{32, 16, 4}, {64, 32, 16}, {4096, 1024, 16}, {256, 64, 8}};
+  const Shape shapes[] = {{32, 16, 4}, {64, 32, 16}, {4096, 1024, 16}, {256, 64, 8}, {512, 128, 32}};
+  struct Mode { std::vector<int> lens; int tpc; };
+  const Mode modes[] = {{{1, 1, 1, 1}, 0}, {{1, 1, 1, 1}, 1}, {{1, 1, 1, 1}, 2}, {{1, 1, 1, 1}, -1},
+                        {{1, 5, 37, 3}, 0}, {{0, 2, 1, 1}, 1}, {{0, 2, 1, 1}, 2}};
   for (const auto& sh : shapes) {
-    for (bool decode : {true, false}) {
+    for (const auto& mode : modes) {
+      hb::cuda::set_m2_decode_variant(mode.tpc);
+      const bool decode = mode.lens[1] == 1;
       const int K = 4, slots = 5;
-      std::vector<int> lens = decode ? std::vector<int>{1, 1, 1, 1} : std::vector<int>{1, 5, 37, 3};
+      const std::vector<int>& lens = mode.lens;
       std::vector<int32_t> sl = {3, 0, -1, 4};
       std::vector<int32_t> cu = {0};
       for (int l : lens) cu.push_back(cu.back() + l);
@@ -183,6 +193,11 @@ TEST(CudaKernels, M2ScanMatchesReferenceDecodeAndPrefill) {
           EXPECT_EQ(ys.abs().max().item<float>(), 0.f);
           continue;
         }
+        if (lens[s] == 0) {  // no rows: state and window untouched
+          EXPECT_LT(rel_err(ssm_after[sl[s]], ssm0[sl[s]]), 1e-12) << "di " << sh.di << " empty seq " << s;
+          EXPECT_LT(rel_err(conv[sl[s]], conv0[sl[s]]), 1e-12) << "di " << sh.di << " empty seq " << s;
+          continue;
+        }
         auto rows = P.narrow(0, cu[s], lens[s]);
         const int64_t t = lens[s];
         auto z = rows.narrow(1, 0, sh.di);
@@ -197,7 +212,8 @@ TEST(CudaKernels, M2ScanMatchesReferenceDecodeAndPrefill) {
         hb::kernels::SelectiveScanArgs a{xc, delta, z, cpu_f32(A), br.reshape({t, nxb, sh.N}), cf.reshape({t, nc, sh.N}), cpu_f32(w.D)};
         auto st = ssm0[sl[s]].clone();
         auto yref = hb::kernels::selective_scan(a, st);
-        EXPECT_LT(rel_err(ys, yref), 1.5e-2) << "di " << sh.di << " N " << sh.N << " seq " << s << " decode " << decode;
+        EXPECT_LT(rel_err(ys, yref), 1.5e-2) << "di " << sh.di << " N " << sh.N << " seq " << s << " decode " << decode
+                                             << " tpc " << mode.tpc << " len " << lens[s];
         EXPECT_LT(rel_err(ssm_after[sl[s]], st), 1e-3) << "state di " << sh.di << " seq " << s;
         EXPECT_LT(rel_err(conv[sl[s]], cstate), 1e-2) << "conv state di " << sh.di << " seq " << s;
       }
@@ -205,6 +221,7 @@ TEST(CudaKernels, M2ScanMatchesReferenceDecodeAndPrefill) {
       EXPECT_LT(rel_err(ssm_after[1], ssm0[1]), 1e-12);
     }
   }
+  hb::cuda::set_m2_decode_variant(0);
 }
 
 TEST(CudaKernels, SamplingGreedyAndTemperature) {
