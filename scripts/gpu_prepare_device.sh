@@ -39,4 +39,6 @@ Version: 0.0.0
 Cflags: -pthread -I@D@/include
 Libs: -pthread -L@D@/lib -lre2
 X
+# The test splits the GPU machine's end-to-end stage reads (gpu_run.sh e2e); never GPQA (not to be re-published).
+for f in gsm8k/test.jsonl math500/test.jsonl; do mkdir -p $D/datasets/$(dirname $f); cp ../shared/datasets/$f $D/datasets/$f; done
 du -sh $D

@@ -84,14 +84,35 @@ X
 }
 stage_tests() {
   export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
-  "$BUILD/tests/kernels/test_cuda_kernels" > "$OUT/tests.log" 2>&1
-  local rc=$?
-  grep -E "^\[  (PASSED|FAILED) |\[parity\]|Failure|error:|rel|FAILED" "$OUT/tests.log" | head -40 | tee -a "$SUMMARY"
-  note "gpu tests rc=$rc"
+  local rc_all=0 t
+  for t in tests/kernels/test_cuda_kernels tests/kernels/test_cuda_sampling tests/models/test_gpu_engine; do
+    [ -x "$BUILD/$t" ] || { note "missing $t"; continue; }
+    "$BUILD/$t" > "$OUT/$(basename $t).log" 2>&1
+    local rc=$?
+    [ $rc -ne 0 ] && rc_all=$rc
+    grep -E "^\[  (PASSED|FAILED) |\[parity\]|Failure|error:|FAILED" "$OUT/$(basename $t).log" | head -30 | tee -a "$SUMMARY"
+    note "$(basename $t) rc=$rc"
+  done
+  note "gpu tests rc=$rc_all"
+}
+# The product path on the GPU: hybench eval / sweep with native:...,device=cuda (datasets carried in
+# .device/datasets by gpu_prepare_device.sh).
+stage_e2e() {
+  export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
+  local H=$BUILD/hybench db=$OUT/e2e.db m
+  [ -x "$H" ] || { note "e2e: no hybench binary"; return 1; }
+  m="native:preset:${E2E_MODEL:-apriel-h1-15b/h30},device=cuda,context=${E2E_CONTEXT:-2048}"
+  "$H" eval --model "$m" --suite gsm8k --limit ${E2E_LIMIT:-128} --concurrency 64 --max-tokens 256 --db "$db" \
+    --data-dir "$D/datasets" > "$OUT/e2e_eval.txt" 2> "$OUT/e2e_eval.log"
+  note "e2e eval rc=$?"; tail -5 "$OUT/e2e_eval.txt" | tee -a "$SUMMARY"; grep -iE "error|plan" "$OUT/e2e_eval.log" | head -5 | tee -a "$SUMMARY"
+  "$H" sweep --model "$m" --shape ${E2E_SHAPE:-1024:256} --concurrency ${E2E_CONC:-1,16,64} --requests 64 --warmup 8 \
+    --db "$db" --json "$OUT/e2e_sweep.json" > "$OUT/e2e_sweep.txt" 2> "$OUT/e2e_sweep.log"
+  note "e2e sweep rc=$?"; cat "$OUT/e2e_sweep.txt" | tee -a "$SUMMARY"; grep -iE "error" "$OUT/e2e_sweep.log" | head -5 | tee -a "$SUMMARY"
 }
 stage_micro() {
   export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
-  "$BUILD/bench_cuda_kernels" --benchmark_min_time=0.1s --benchmark_out="$OUT/micro.json" --benchmark_out_format=json \
+  timeout ${MICRO_TIMEOUT:-300} "$BUILD/bench_cuda_kernels" --benchmark_min_time=${MICRO_MIN_TIME:-0.1s} \
+    --benchmark_filter="${MICRO_FILTER:-.}" --benchmark_out="$OUT/micro.json" --benchmark_out_format=json \
     > "$OUT/micro.log" 2>&1
   note "micro rc=$?"
   python3 - "$OUT/micro.json" <<'PY' | tee -a "$SUMMARY"

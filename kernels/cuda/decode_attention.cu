@@ -27,6 +27,15 @@
 namespace hb::cuda {
 namespace {
 
+// The keys of one split for a row of `len` keys: the row's actual length divided over the plan's fixed
+// number of splits (multiples of 32). The split count is fixed per CUDA graph (a function of the pool's max
+// context), but the context grows every step: dividing the actual length keeps every split busy at any
+// context instead of leaving the splits past `len` idle.
+__device__ __forceinline__ int row_split_len(int len, int num_splits) {
+  const int s = (len + num_splits - 1) / num_splits;
+  return max(32, (s + 31) / 32 * 32);
+}
+
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
 constexpr int kKeysInFlight = 8;  // keys per thread loaded per step (K and V: 256 B per thread in flight)
@@ -67,9 +76,10 @@ struct Tile {
     h0 = kvh * G + (blockIdx.y % chunks) * GS;
     const int slot = p.slots[b];
     const int len = p.lens[b];
-    t0 = split * p.split_len;
+    const int split_len = row_split_len(len, p.num_splits);
+    t0 = split * split_len;
     if (slot < 0 || t0 >= len) return false;  // the combine kernel only reads splits below len
-    t1 = min(len, t0 + p.split_len);
+    t1 = min(len, t0 + split_len);
     lane = threadIdx.x % LPT;
     tok = threadIdx.x / LPT;
     const __nv_bfloat16* q = static_cast<const __nv_bfloat16*>(p.q) + ((int64_t)b * p.Hq + h0) * HD;
@@ -246,7 +256,8 @@ __global__ void __launch_bounds__(kCombineThreads) attn_combine_kernel(DecodeAtt
     for (int d = tid; d < p.HD; d += kCombineThreads) out[d] = __float2bfloat16(0.f);
     return;
   }
-  const int used = min(p.num_splits, (len + p.split_len - 1) / p.split_len);
+  const int split_len = row_split_len(len, p.num_splits);
+  const int used = min(p.num_splits, (len + split_len - 1) / split_len);
   const float* ml = p.part_ml + (int64_t)bh * p.num_splits * 2;
   float mx = -FLT_MAX;
   for (int s = tid; s < used; s += kCombineThreads) mx = fmaxf(mx, ml[2 * s]);

@@ -12,8 +12,9 @@ namespace hb::cuda {
 // ---- decode attention (GQA, split over the context) ----------------------------------------------------
 // KV cache of one attention layer, slot-based: k/v [slots, Hkv, max_ctx, HD] bf16 (each KV head's context is
 // one contiguous stream). Query b attends to keys 0..lens[b]-1 of slot slots[b]. One CTA serves the G=Hq/Hkv
-// query heads of one KV head (in chunks of 1024/HD heads when G*HD > 1024) for one split of `split_len` keys
-// (one read of K and V); a second kernel merges the splits. part_o [B, Hq, num_splits, HD] fp32 and
+// query heads of one KV head (in chunks of 1024/HD heads when G*HD > 1024) for one of num_splits splits of
+// the row's actual length (one read of K and V; split_len is the plan's split at max_ctx, an upper bound);
+// a second kernel merges the splits. part_o [B, Hq, num_splits, HD] fp32 and
 // part_ml [B, Hq, num_splits, 2] are scratch.
 struct DecodeAttnParams {
   const void* q;        // [B, Hq, HD] bf16

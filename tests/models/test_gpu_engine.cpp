@@ -79,7 +79,9 @@ TEST(GpuEngine, GreedyTokensAreTheReferenceArgmax) {
     auto res = run_all(*e, {r});
     ASSERT_EQ(res[0].finish_reason, "length") << res[0].error;
     ASSERT_EQ(res[0].tokens.size(), 24u);
-    expect_reference_greedy(spec, prompt, res[0], 0.05);
+    // bf16 weights vs the fp32 reference: logits of these presets (spread ~6) differ by up to ~0.1; a wrong
+    // slot, position or sampled row picks a token several units below the max.
+    expect_reference_greedy(spec, prompt, res[0], 0.15);
   }
 }
 
@@ -101,7 +103,7 @@ TEST(GpuEngine, ContinuousBatchingMatchesRunningAlone) {
     auto alone = run_all(*e, {rs[size_t(i)]});
     // Batch shape changes the GEMM reduction order in bf16; near-ties may flip, so compare the prefix that
     // the reference check accepts rather than demanding bitwise equality.
-    expect_reference_greedy("preset:tiny/h30", rs[size_t(i)].prompt, together[size_t(i)], 0.05);
+    expect_reference_greedy("preset:tiny/h30", rs[size_t(i)].prompt, together[size_t(i)], 0.15);
     EXPECT_EQ(alone[0].tokens.size(), together[size_t(i)].tokens.size());
   }
 }
