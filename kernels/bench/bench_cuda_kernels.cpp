@@ -77,7 +77,7 @@ void BM_DecodeAttentionShape(benchmark::State& st, int B, int ctx) {
 void BM_DecodeAttention(benchmark::State& st) { BM_DecodeAttentionShape(st, int(st.range(0)), int(st.range(1))); }
 // The engine's default (the automatic plan): B = 1 ... 32 at 16k (+ B=13 and two 4k points).
 BENCHMARK(BM_DecodeAttention)->Args({1, 16384})->Args({2, 16384})->Args({4, 16384})->Args({8, 16384})->Args({16, 16384})
-    ->Args({32, 16384})->Args({13, 16384})->Args({1, 4096})->Args({64, 4096})->UseManualTime()->Unit(benchmark::kMicrosecond);
+    ->Args({32, 16384})->Args({13, 16384})->Args({48, 16384})->Args({69, 16384})->Args({1, 4096})->Args({64, 4096})->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 // The split plan's CTAs per SM forced (the default is 2: one wave, 32 splits at B=1, 1 at B=32), at 16k:
 // args {ctas_per_sm, B}.

@@ -347,6 +347,10 @@ DecodeAttnPlan decode_attention_plan(int B, int Hkv, int G, int HD, int max_len,
   // Rounded down: one split too many on a full wave costs a second wave.
   const int per_sm = g_ctas_per_sm ? g_ctas_per_sm : 2;
   int splits = std::max(1, per_sm * sms / heads);
+  // More (batch x KV head) pairs than one wave holds even unsplit (B > ~33 at Hkv 8): whole-context CTAs
+  // would run in 2-3 waves with a ragged last one (b=69: 552 CTAs on 264 places, 70 % busy). Short splits of
+  // at most 1,024 keys make many waves, so the tail is a few percent.
+  if (heads > per_sm * sms) splits = (max_len + 1023) / 1024;
   splits = std::min({splits, (max_len + 31) / 32, 1024});
   int len = (max_len + splits - 1) / splits;
   len = (len + 31) / 32 * 32;

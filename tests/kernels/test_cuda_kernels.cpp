@@ -80,6 +80,39 @@ TEST(CudaKernels, DecodeAttentionMatchesReference) {
   hb::cuda::set_decode_attention_ctas_per_sm(0);
 }
 
+// More (row x KV head) pairs than one wave of CTAs holds: the plan switches to short splits (at most 1,024
+// keys of the actual length each); rows of every length, padding rows among them.
+TEST(CudaKernels, DecodeAttentionLargeBatchShortSplits) {
+  NEED_CUDA();
+  torch::manual_seed(2);
+  const int Hq = 32, Hkv = 8, HD = 128, B = 48, max_ctx = 3000;
+  ASSERT_GT(B * Hkv, 2 * kc::sm_count()) << "the test must exceed one wave";
+  ASSERT_GT(hb::cuda::decode_attention_plan(B, Hkv, Hq / Hkv, HD, max_ctx, kc::sm_count()).num_splits, 1);
+  auto k = torch::randn({B, Hkv, max_ctx, HD}, cuda_bf16());
+  auto v = torch::randn({B, Hkv, max_ctx, HD}, cuda_bf16());
+  auto q = torch::randn({B, Hq * HD}, cuda_bf16());
+  std::vector<int32_t> sl(B), ln(B);
+  for (int b = 0; b < B; ++b) {
+    sl[size_t(b)] = b % 11 == 5 ? -1 : (b * 7) % B;
+    ln[size_t(b)] = 1 + (b * 613) % max_ctx;
+  }
+  auto out = torch::full({B, Hq * HD}, 7.0, cuda_bf16());
+  kc::decode_attention(q, k, v, torch::tensor(sl, torch::kInt32).to(torch::kCUDA),
+                       torch::tensor(ln, torch::kInt32).to(torch::kCUDA), out, max_ctx);
+  torch::cuda::synchronize();
+  for (int b = 0; b < B; ++b) {
+    if (sl[size_t(b)] < 0) {
+      EXPECT_EQ(out[b].abs().max().item<float>(), 0.f);
+      continue;
+    }
+    const int L = ln[size_t(b)];
+    auto kk = cpu_f32(k[sl[size_t(b)]].narrow(1, 0, L).transpose(0, 1));
+    auto vv = cpu_f32(v[sl[size_t(b)]].narrow(1, 0, L).transpose(0, 1));
+    auto ref = hb::kernels::gqa_attention(cpu_f32(q[b]).view({1, Hq, HD}), kk, vv, L - 1).view({-1});
+    EXPECT_LT(rel_err(out[b], ref), 1e-2) << "row " << b << " len " << L;
+  }
+}
+
 TEST(CudaKernels, RopeKVWriteMatchesReference) {
   NEED_CUDA();
   torch::manual_seed(2);
