@@ -20,26 +20,6 @@ stage_build() {
   sed "s|@D@|$D|g" "$D/pkgconfig/re2.pc.in" > "$D/pkgconfig/re2.pc"
   export PKG_CONFIG_PATH=$D/pkgconfig:${PKG_CONFIG_PATH:-}
   export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
-  # Boost's CMake files there lack boost_filesystem (only the headers-only parts are used by the targets
-  # we build): a minimal package that points at the runtime library when one exists.
-  mkdir -p "$D/cmake/boost_filesystem"
-  local BFS
-  BFS=$(ls /usr/lib/x86_64-linux-gnu/libboost_filesystem.so* 2>/dev/null | head -1)
-  cat > "$D/cmake/boost_filesystem/boost_filesystem-config.cmake" <<X
-if(NOT TARGET Boost::filesystem)
-  if(EXISTS "$BFS" AND NOT "$BFS" STREQUAL "")
-    add_library(Boost::filesystem SHARED IMPORTED)
-    set_target_properties(Boost::filesystem PROPERTIES IMPORTED_LOCATION "$BFS" INTERFACE_LINK_LIBRARIES Boost::headers)
-  else()
-    add_library(Boost::filesystem INTERFACE IMPORTED)
-    set_target_properties(Boost::filesystem PROPERTIES INTERFACE_LINK_LIBRARIES Boost::headers)
-  endif()
-endif()
-set(boost_filesystem_FOUND TRUE)
-X
-  printf 'set(PACKAGE_VERSION 1.83.0)\nset(PACKAGE_VERSION_COMPATIBLE TRUE)\nset(PACKAGE_VERSION_EXACT TRUE)\n' \
-    > "$D/cmake/boost_filesystem/boost_filesystem-config-version.cmake"
-  echo "boost_filesystem runtime: ${BFS:-none}" > "$OUT/boost.txt"
   # No pkg-config there? A stand-in that knows only the carried re2.
   local PKGX=""
   if ! command -v pkg-config >/dev/null; then
@@ -66,18 +46,18 @@ exit 0
 X
     chmod +x "$D/bin/pkg-config"
     PKGX="-DPKG_CONFIG_EXECUTABLE=$D/bin/pkg-config"
-    echo "pkg-config: stand-in" >> "$OUT/boost.txt"
+    echo "pkg-config: stand-in" > "$OUT/pkgconfig.txt"
   fi
   local TP
   TP=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-include cstdint" \
     -DCMAKE_PREFIX_PATH="$TP;$D/cmake" -DCMAKE_CUDA_ARCHITECTURES=90a -DHYBENCH_CUDA=ON -DHYBENCH_ENGINE=ON \
-    -DCLI11_DIR=$D/cmake/CLI11 -Dfmt_DIR=$D/cmake/fmt -Dboost_filesystem_DIR=$D/cmake/boost_filesystem \
+    -DCLI11_DIR=$D/cmake/CLI11 -Dfmt_DIR=$D/cmake/fmt \
     -DSQLite3_INCLUDE_DIR=$D/include -DSQLite3_LIBRARY=/usr/lib/x86_64-linux-gnu/libsqlite3.so.0 \
     -DCURL_INCLUDE_DIR=$D/include -DCURL_LIBRARY=/usr/lib/x86_64-linux-gnu/libcurl.so.4 \
     -DOPENSSL_INCLUDE_DIR=$D/include -DOPENSSL_CRYPTO_LIBRARY=/usr/lib/x86_64-linux-gnu/libcrypto.so.3 $PKGX \
     > "$OUT/configure.log" 2>&1 || { note "configure FAILED (see configure.log)"; tail -30 "$OUT/configure.log"; return 1; }
-  ninja -C "$BUILD" -j16 -k 0 ${TARGETS:-hb_engine_bench test_cuda_kernels bench_cuda_kernels hybench} > "$OUT/build.log" 2>&1
+  ninja -C "$BUILD" -j16 -k 0 ${TARGETS:-hybench test_cuda_kernels test_cuda_sampling test_gpu_engine bench_cuda_kernels} > "$OUT/build.log" 2>&1
   local rc=$?
   grep -E "error|FAILED" "$OUT/build.log" | head -40
   note "build rc=$rc in $((SECONDS - t0)) s"
@@ -127,12 +107,8 @@ stage_engine() {
   export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
   local models=${MODELS:-preset:apriel-h1-15b/teacher,preset:apriel-h1-15b/h25,preset:apriel-h1-15b/h30,preset:apriel-h1-15b/h40}
   local shape=${SHAPE:-1:16384}
-  if [ -x "$BUILD/hybench" ]; then
-    "$BUILD/hybench" bench engine --model "$models" --shape "$shape" --batch max --real-out ${REAL_OUT:-1024} \
-      --json "$OUT/engine.json" > "$OUT/engine.txt" 2> "$OUT/engine.log"
-  else
-    "$BUILD/hb_engine_bench" "$models" "$shape" max "$OUT/engine.json" ${REAL_OUT:-1024} > "$OUT/engine.txt" 2> "$OUT/engine.log"
-  fi
+  "$BUILD/hybench" bench engine --model "$models" --shape "$shape" --batch max --real-out ${REAL_OUT:-1024} \
+    --json "$OUT/engine.json" > "$OUT/engine.txt" 2> "$OUT/engine.log"
   note "engine rc=$?"
   grep -E "^decode b=1 ctx=1:|workload|real run|plan" "$OUT/engine.log" | tee -a "$SUMMARY"
   cat "$OUT/engine.txt" | tee -a "$SUMMARY"
