@@ -128,6 +128,7 @@ class NativeBackend : public Backend {
 // without flags of its own.
 NativeSpec parse_native_spec(const std::string& spec, NativeOptions options) {
   NativeSpec p;
+  p.options = std::move(options);
   auto parts = split(spec, ',');
   p.target = parts.empty() ? "" : std::string(trim(parts[0]));
   static const std::vector<std::string> keys = {"device", "context", "reserve_gib", "slots", "threads", "ssm_state_dtype"};

@@ -86,3 +86,55 @@ TEST(NativeBackend, CancelAllFiresEveryCallback) {
 
 }  // namespace
 }  // namespace hb
+
+namespace hb {
+namespace {
+
+std::string error_of(const std::string& spec) {
+  try {
+    make_native_backend(spec, {});
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+TEST(NativeBackend, SpecOptionsAreParsedAndBadOnesNamed) {
+  auto p = parse_native_spec("preset:tiny/h30, device=cpu ,context=4096,reserve_gib=2.5,slots=3,threads=2", {});
+  EXPECT_EQ(p.target, "preset:tiny/h30");
+  EXPECT_EQ(p.options.device, "cpu");
+  EXPECT_EQ(p.options.context, 4096);
+  EXPECT_DOUBLE_EQ(p.options.gpu_reserve_gib, 2.5);
+  EXPECT_EQ(p.options.gpu_max_sequences, 3);
+  EXPECT_EQ(p.options.threads, 2);
+  NativeOptions defaults;
+  defaults.threads = 4;
+  EXPECT_EQ(parse_native_spec("preset:tiny/h30", defaults).options.threads, 4);  // spec values override only
+
+  EXPECT_NE(error_of("preset:tiny/h30,devise=cuda").find("did you mean 'device'"), std::string::npos);
+  EXPECT_NE(error_of("preset:tiny/h30,device=tpu").find("device=tpu is not cpu, cuda or auto"), std::string::npos);
+  EXPECT_NE(error_of("preset:tiny/h30,context=abc").find("context=abc must be a number"), std::string::npos);
+  EXPECT_NE(error_of("preset:tiny/h30,context=-5").find("context=-5"), std::string::npos);
+  EXPECT_NE(error_of("preset:tiny/h30,slots").find("needs key=value"), std::string::npos);
+  EXPECT_NE(error_of(",device=cpu").find("needs a checkpoint directory or preset:NAME"), std::string::npos);
+}
+
+TEST(NativeBackend, DeviceChoice) {
+  auto cpu = make_native_backend("preset:tiny/h30,device=cpu", {});
+  EXPECT_EQ(cpu->describe().details["device"], "cpu");
+  EXPECT_EQ(cpu->describe().details["kernels"], "cpu-reference");
+  // cuda: the CUDA engine where this build has it and a GPU is visible, else one clear error.
+  std::string e = error_of("preset:tiny/h30,device=cuda,context=64,slots=2,reserve_gib=0.5");
+  if (e.empty()) {
+    auto gpu = make_native_backend("preset:tiny/h30,device=cuda,context=64,slots=2,reserve_gib=0.5", {});
+    EXPECT_EQ(gpu->describe().details["device"], "cuda");
+    EXPECT_EQ(gpu->describe().details["max_context"], 64);
+  } else {
+    EXPECT_NE(e.find("device=cuda"), std::string::npos) << e;
+    // auto falls back to the CPU reference where there is no CUDA engine.
+    EXPECT_EQ(make_native_backend("preset:tiny/h30", {})->describe().details["device"], "cpu");
+  }
+}
+
+}  // namespace
+}  // namespace hb
