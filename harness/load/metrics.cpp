@@ -187,6 +187,7 @@ PointMetrics compute_metrics(const PointRun& run, const Slo& slo, int expected_o
     m.output_tok_per_s = tokens_in_window / m.window_s;
     m.total_tok_per_s = (tokens_in_window + prompt_tokens_in_window) / m.window_s;
     m.request_per_s = done_in_window / m.window_s;
+    m.window_completions = static_cast<int>(done_in_window);
     m.achieved_concurrency = busy_s / m.window_s;
   }
   if (whole > 0) m.whole_run_output_tok_per_s = static_cast<double>(m.output_tokens) / (static_cast<double>(whole) / 1e9);
@@ -218,6 +219,7 @@ json PointMetrics::to_json() const {
           {"output_tok_per_s", output_tok_per_s},
           {"total_tok_per_s", total_tok_per_s},
           {"request_per_s", request_per_s},
+          {"window_completions", window_completions},
           {"goodput_req_per_s", goodput_req_per_s >= 0 ? json(goodput_req_per_s) : json(nullptr)},
           {"slo_attainment", slo_attainment >= 0 ? json(slo_attainment) : json(nullptr)},
           {"whole_run_output_tok_per_s", whole_run_output_tok_per_s},
@@ -246,6 +248,7 @@ json metric_definitions() {
       {"output_tok_per_s", "output tokens whose chunk arrived inside the steady window / window length (chunk "
                            "counts scaled to the request's reported total)"},
       {"request_per_s", "measured requests completed OK inside the steady window / window length"},
+      {"window_completions", "measured requests completed OK inside the steady window (request_per_s's numerator)"},
       {"steady_window", "from the first measured (non-warm-up) dispatch to the last dispatch of the point; "
                         "when shorter than 10% of the run (everything sent at once), the whole run up to the last "
                         "completion"},

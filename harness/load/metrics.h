@@ -44,6 +44,7 @@ struct PointMetrics {
   double whole_run_output_tok_per_s = 0;
   double window_s = 0;
   std::string window_kind;           // "steady" or "whole_run" (the steady window was too short)
+  int window_completions = 0;        // measured requests completed OK inside the window (request_per_s's count)
   int64_t output_tokens = 0;         // measured OK requests
   double mean_output_tokens = 0;
   double mean_prompt_tokens = -1;    // server-reported; -1 when no server reported it

@@ -241,6 +241,12 @@ SweepResult run_sweep(Backend& backend, const SweepOptions& opt, store::Store* s
                  m.ok, m.errors, m.output_tok_per_s, m.ttft_ms.p50, m.itl_ms.p50,
                  opt.client_shares_process ? std::string("CPU n/a (in-process engine)")
                                            : fmt::format("{:.2f} us/token", m.client_cpu_us_per_token));
+        // Long outputs at high concurrency: the steady window (first measured to last dispatch) can end
+        // before most requests complete, leaving request_per_s with a handful of completions.
+        if (m.window_kind == "steady" && m.requests >= 4 && m.window_completions * 4 < m.requests)
+          log_warn("{}: only {} of {} measured requests completed inside the steady window ({:.1f} s): request_per_s "
+                   "and goodput are noisy there (output tok/s is not); use --requests of several times the concurrency",
+                   label, m.window_completions, m.requests, m.window_s);
         if (m.output_length_mismatch > 0)
           log_warn("{}: {} requests returned another output length than the {} forced tokens; the server may "
                    "ignore ignore_eos/min_tokens/max_tokens (flagged in the point)",

@@ -179,6 +179,9 @@ TEST(Metrics, KnownScheduleGivesExactLatencies) {
   // Steady window: first dispatch (0) to last dispatch (900 ms).
   EXPECT_EQ(m.window_kind, "steady");
   EXPECT_NEAR(m.window_s, 0.9, 1e-9);
+  // Requests end 401 ms after dispatch: those dispatched at 0..400 ms end inside [0, 900 ms].
+  EXPECT_EQ(m.window_completions, 5);
+  EXPECT_NEAR(m.request_per_s, 5 / 0.9, 1e-9);
 }
 
 TEST(Metrics, ItlIsPerTokenWhenChunksCarrySeveralTokens) {
