@@ -12,8 +12,8 @@ namespace hb::models {
 std::unique_ptr<Engine> make_engine(const std::string& spec, const EngineOptions& options, const ModelOptions& model_options) {
   std::string device = model_options.device.empty() ? "auto" : model_options.device;
   if (device != "cpu" && device != "cuda" && device != "auto") {
-    throw Error(ErrorCode::usage, "device '" + device + "' is not cpu, cuda or auto" +
-                                      (did_you_mean(device, {"cpu", "cuda", "auto"}).empty() ? "" : "; " + did_you_mean(device, {"cpu", "cuda", "auto"})));
+    const std::string hint = did_you_mean(device, {"cpu", "cuda", "auto"});
+    throw Error(ErrorCode::usage, "device '" + device + "' is not cpu, cuda or auto" + (hint.empty() ? "" : "; " + hint));
   }
 #ifdef HYBENCH_HAVE_CUDA
   if (device == "auto") device = gpu::cuda_device_available() ? "cuda" : "cpu";

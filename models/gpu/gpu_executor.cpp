@@ -42,7 +42,7 @@ RowSampling row_sampling(const SamplerConfig& c) {
 
 class GpuExecutor : public StepExecutor {
  public:
-  GpuExecutor(std::unique_ptr<GpuModel> model, ModelOptions options) : model_(std::move(model)), options_(std::move(options)) {}
+  explicit GpuExecutor(std::unique_ptr<GpuModel> model) : model_(std::move(model)) {}
 
   const ModelConfig& config() const override { return model_->config(); }
   std::string source_dir() const override { return source_dir_; }
@@ -136,11 +136,7 @@ class GpuExecutor : public StepExecutor {
     std::vector<int64_t> starts;
     for (size_t i : idx) {
       SeqState& s = state(rows[i].seq);
-      if (s.decoding) {
-        // A sequence that decodes again after a prefill-shaped row (not produced by the engine loop): its
-        // last sampled token was not written yet, so the row carries it; treat it as a chunk.
-        s.decoding = false;
-      }
+      s.decoding = false;  // until this row's sample (if any) is the next decode input
       slots.push_back(s.slot);
       tokens.push_back(rows[i].tokens);
       starts.push_back(s.position);
@@ -211,7 +207,6 @@ class GpuExecutor : public StepExecutor {
   }
 
   std::unique_ptr<GpuModel> model_;
-  ModelOptions options_;
   std::string source_dir_;
   std::map<int, SeqState> seqs_;
   std::vector<int> batch_;  // sequences loaded in the decode graph's buffers, in row order
@@ -246,7 +241,7 @@ std::unique_ptr<StepExecutor> make_gpu_executor(const std::string& spec, const M
     go.max_context = std::min<int64_t>(c.max_position_embeddings, kDefaultMaxContext);
   }
   auto model = GpuModel::load(spec, go);
-  auto ex = std::make_unique<GpuExecutor>(std::move(model), options);
+  auto ex = std::make_unique<GpuExecutor>(std::move(model));
   if (!starts_with(spec, "preset:")) ex->set_source_dir(spec);
   return ex;
 }

@@ -68,7 +68,7 @@ struct GpuModel::Impl {
   std::vector<char> used;
   int A = 0, M = 0, Hq = 0, Hkv = 0, HD = 0, di = 0, dxb = 0, N = 0, K = 0, rows_m2 = 0, max_bucket = 1;
   // Decode buffers.
-  torch::Tensor d_tokens, d_pos, d_slots, d_cu, d_step;
+  torch::Tensor d_tokens, d_pos, d_slots, d_cu;
   // Per-row sampling parameters read by the decode graphs, the sampled log-probabilities, and pinned host
   // buffers for the per-step read-back.
   kc::SampleRows d_sampling;
@@ -219,7 +219,6 @@ struct GpuModel::Impl {
     rows.seed = position_seeds(rows.seed, pos);
     kc::sample(logits, rows, d_zero_step, toks, &lp);
     pos.add_(1);
-    d_step.add_(1);
     return logits;
   }
 };
@@ -393,7 +392,6 @@ std::unique_ptr<GpuModel> GpuModel::load(const std::string& spec, const GpuOptio
   im->d_pos = torch::zeros({im->max_bucket}, im->i32());
   im->d_slots = torch::full({im->max_bucket}, -1, im->i32());
   im->d_cu = torch::arange(0, im->max_bucket + 1, im->i32());
-  im->d_step = torch::zeros({1}, i64);
   im->d_zero_step = torch::zeros({1}, i64);
   im->d_sampling = im->make_sampling(im->max_bucket);
   im->d_logprob = torch::zeros({im->max_bucket}, im->f32());
