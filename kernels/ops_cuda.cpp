@@ -2,7 +2,9 @@
 #include "kernels/ops_cuda.h"
 
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cuda/hb_cuda.h"
@@ -128,6 +130,33 @@ void swiglu(const torch::Tensor& gate_up, torch::Tensor& out) {
   check(hb::cuda::swiglu(gate_up.data_ptr(), out.data_ptr(), int(T), int(I), stream()), "swiglu");
 }
 
+namespace {
+bool g_gemv = true;
+}
+void set_gemv_enabled(bool on) { g_gemv = on; }
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {
+  const bool fits = g_gemv && x.dim() == 2 && w.dim() == 2 && x.is_cuda() && x.scalar_type() == torch::kBFloat16 &&
+                    w.scalar_type() == torch::kBFloat16 && x.size(0) >= 1 && x.size(0) <= hb::cuda::kGemvMaxRows &&
+                    x.size(1) == w.size(1) && x.stride(1) == 1 && w.stride(1) == 1 && x.size(1) % 8 == 0 &&
+                    x.stride(0) % 8 == 0 && w.stride(0) % 8 == 0 &&
+                    reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 == 0 && reinterpret_cast<uintptr_t>(w.data_ptr()) % 16 == 0;
+  if (!fits) return at::linear(x, w);
+  auto y = torch::empty({x.size(0), w.size(0)}, x.options());
+  hb::cuda::GemvParams p{};
+  p.x = x.data_ptr();
+  p.ldx = x.stride(0);
+  p.w = w.data_ptr();
+  p.ldw = w.stride(0);
+  p.y = y.data_ptr();
+  p.ldy = y.stride(0);
+  p.M = int(x.size(0));
+  p.N = int(w.size(0));
+  p.K = int(x.size(1));
+  check(hb::cuda::gemv(p, stream()), "gemv");
+  return y;
+}
+
 void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_state, const torch::Tensor& cu_seqlens,
              const torch::Tensor& slots, int64_t dxb, torch::Tensor& y) {
   need(w.proj, torch::kBFloat16, "proj");
@@ -171,6 +200,12 @@ void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_s
   p.K = int(K);
   p.T = int(w.proj.size(0));  // == nseq selects the decode kernel (it verifies cu_seqlens on the device)
   TORCH_CHECK(y.size(0) == w.proj.size(0) && w.dt.size(0) == w.proj.size(0), "proj, dt and y must have T rows");
+  torch::Tensor scratch;  // prefill only (never inside a decode graph): the chunked parallel scan's scratch
+  if (p.T > p.nseq && K == 4 && N % 4 == 0) {
+    const auto bytes = hb::cuda::m2_prefill_scratch_bytes(p.T, p.nseq, p.di, p.N, p.K);
+    scratch = torch::empty({int64_t(bytes)}, w.proj.options().dtype(torch::kUInt8));
+    p.scratch = scratch.data_ptr();
+  }
   check(hb::cuda::m2_scan(p, stream()), "m2_scan (supported: d_state 4/8/16/32, d_conv 4)");
 }
 
@@ -247,6 +282,52 @@ void sample(const torch::Tensor& logits, double temperature, uint64_t seed, cons
   p.temperature_all = float(temperature);
   p.seed_all = seed;
   check(hb::cuda::sample(p, stream()), "sample");
+}
+
+namespace {
+// Best of 5 windows of `iters` calls (ms per call): the ceiling is what the device can do, not an average
+// that includes a clock ramp or a neighbour's burst.
+template <class F>
+double best_ms(F&& f, int iters) {
+  f();  // warm-up (clocks, allocator, cuBLAS heuristics)
+  double best = 1e30;
+  for (int w = 0; w < 5; ++w) {
+    at::cuda::CUDAEvent e0(cudaEventDefault), e1(cudaEventDefault);
+    e0.record(at::cuda::getCurrentCUDAStream());
+    for (int i = 0; i < iters; ++i) f();
+    e1.record(at::cuda::getCurrentCUDAStream());
+    e1.synchronize();
+    best = std::min(best, double(e0.elapsed_time(e1)) / iters);
+  }
+  return best;
+}
+}  // namespace
+
+DeviceCeiling measure_device_ceiling(int64_t buffer_bytes) {
+  DeviceCeiling r;
+  r.buffer_bytes = buffer_bytes / 16 * 16;
+  auto u8 = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kUInt8);
+  auto src = torch::ones({r.buffer_bytes}, u8);
+  auto sink = torch::zeros({1}, u8.dtype(torch::kInt32));
+  const double read_ms = best_ms([&] {
+    check(hb::cuda::stream_read(src.data_ptr(), r.buffer_bytes, reinterpret_cast<unsigned*>(sink.data_ptr()), sm_count(),
+                                stream()),
+          "stream_read");
+  }, 5);
+  r.read_tbs = double(r.buffer_bytes) / (read_ms * 1e-3) / 1e12;
+  {
+    auto dst = torch::empty_like(src);
+    const double copy_ms = best_ms([&] { dst.copy_(src); }, 5);
+    r.copy_tbs = 2.0 * double(r.buffer_bytes) / (copy_ms * 1e-3) / 1e12;
+  }
+  src = torch::Tensor();
+  const int64_t n = 8192;
+  auto a = torch::randn({n, n}, torch::TensorOptions().device(torch::kCUDA).dtype(torch::kBFloat16));
+  auto b = torch::randn({n, n}, a.options());
+  auto c = torch::empty({n, n}, a.options());
+  const double mm_ms = best_ms([&] { at::mm_out(c, a, b); }, 10);
+  r.bf16_tflops = 2.0 * double(n) * double(n) * double(n) / (mm_ms * 1e-3) / 1e12;
+  return r;
 }
 
 }  // namespace hb::kernels::cuda

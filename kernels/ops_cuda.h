@@ -38,6 +38,12 @@ struct M2Tensors {
 void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_state, const torch::Tensor& cu_seqlens,
              const torch::Tensor& slots, int64_t dxb, torch::Tensor& y);
 
+// x [T, K] bf16 (rows contiguous) . w [N, K]^T bf16 -> [T, N] bf16: the weight-streaming GEMV kernel for
+// T <= 8 rows when the shapes allow it (K % 8 == 0, aligned rows), else at::linear (cuBLAS).
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w);
+// Benchmarks/tests: false sends every linear() to at::linear.
+void set_gemv_enabled(bool on);
+
 // Per-row sampling parameters (device tensors, one entry per logits row; hb::models::Sampler semantics, see
 // hb_cuda.h): temperature [B] f32 (<= 0: greedy), top_k [B] i32 (<= 0: off), top_p [B] f32 in (0, 1],
 // min_p [B] f32 in [0, 1), seed [B] i64, banned [B, n] i32 (-1 = unused entry) or undefined.
@@ -57,5 +63,13 @@ torch::Tensor ssm_state_from_canonical(const torch::Tensor& t);
 torch::Tensor ssm_state_to_canonical(const torch::Tensor& t);
 
 int sm_count();
+
+// The device's ceilings, measured now (bench engine reports every fraction against them): streaming read of
+// a buffer (bytes read / s), device-to-device copy (bytes read + written / s), dense bf16 GEMM (FLOP/s).
+struct DeviceCeiling {
+  double read_tbs = 0, copy_tbs = 0, bf16_tflops = 0;
+  int64_t buffer_bytes = 0;
+};
+DeviceCeiling measure_device_ceiling(int64_t buffer_bytes = int64_t(4) << 30);
 
 }  // namespace hb::kernels::cuda

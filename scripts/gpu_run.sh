@@ -99,7 +99,7 @@ stage_micro() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 for b in d["benchmarks"]:
-    extra = " ".join(f"{k}={b[k]:.3g}" for k in ("TBps", "frac_of_3.35", "TFLOPs", "TBps_incl_io", "tokens_per_s") if k in b)
+    extra = " ".join(f"{k}={b[k]:.3g}" for k in ("TBps", "frac_of_read_ceiling", "TFLOPs", "TBps_incl_io", "tokens_per_s") if k in b)
     print(f"{b['name']:<40} {b['real_time']:10.2f} {b['time_unit']}  {extra}")
 PY
 }
@@ -110,7 +110,7 @@ stage_engine() {
   "$BUILD/hybench" bench engine --model "$models" --shape "$shape" --batch max --real-out ${REAL_OUT:-1024} \
     --json "$OUT/engine.json" > "$OUT/engine.txt" 2> "$OUT/engine.log"
   note "engine rc=$?"
-  grep -E "^decode b=1 ctx=1:|workload|real run|plan" "$OUT/engine.log" | tee -a "$SUMMARY"
+  grep -E "^device ceiling|^decode b=1 ctx=1:|workload|real run|plan|^prefill" "$OUT/engine.log" | tee -a "$SUMMARY"
   cat "$OUT/engine.txt" | tee -a "$SUMMARY"
 }
 stage_peer() {

@@ -22,8 +22,9 @@ void add_bench_command(CLI::App& root, int& exit_code) {
   bench->require_subcommand(1);
   auto* eng = bench->add_subcommand("engine", "GPU engine side by side: decode step times, prefill, memory, predicted and measured tokens/s");
   struct Opts {
-    std::string models, shape = "1:16384", batch = "max", json, batches = "1,8,32", contexts = "1,2048,4096,8192,16384";
-    int64_t real_out = 2048, prefill = 2048;
+    std::string models, shape = "1:16384", batch = "max", json, batches = "1,8,32", contexts = "1,2048,4096,8192,16384",
+                prefill = "2048,16384";
+    int64_t real_out = 2048;
     double reserve = 4.0;
     int iters = 20;
   };
@@ -35,7 +36,7 @@ void add_bench_command(CLI::App& root, int& exit_code) {
   eng->add_option("--decode-batches", o->batches, "batches of the decode-step points (comma-separated)");
   eng->add_option("--contexts", o->contexts, "contexts of the decode-step points (comma-separated, clipped to IN+OUT)");
   eng->add_option("--real-out", o->real_out, "generated tokens of the real run that checks the prediction (0: skip)");
-  eng->add_option("--prefill-tokens", o->prefill, "prompt tokens of the prefill-throughput run");
+  eng->add_option("--prefill-tokens", o->prefill, "prompt lengths of the prefill-throughput runs, comma-separated (one sequence each; the first sets the prediction)");
   eng->add_option("--reserve-gib", o->reserve, "GPU memory kept out of the KV/state pool (GiB)");
   eng->add_option("--iters", o->iters, "graph replays per decode point");
   eng->callback([o, &exit_code] {
@@ -57,12 +58,16 @@ void add_bench_command(CLI::App& root, int& exit_code) {
       for (auto& b : split(o->batches, ',')) eo.batches.push_back(std::stoi(b));
       eo.contexts.clear();
       for (auto& t : split(o->contexts, ',')) eo.contexts.push_back(std::stoll(t));
+      eo.prefill_tokens.clear();
+      for (auto& t : split(o->prefill, ',')) eo.prefill_tokens.push_back(std::stoll(t));
     } catch (const std::exception&) {
-      throw Error(ErrorCode::usage, "--shape/--batch/--decode-batches/--contexts take numbers");
+      throw Error(ErrorCode::usage, "--shape/--batch/--decode-batches/--contexts/--prefill-tokens take numbers");
     }
     if (eo.in < 1 || eo.out < 2 || eo.batch < 0) throw Error(ErrorCode::usage, "--shape needs IN >= 1 and OUT >= 2; --batch >= 1 or max");
     eo.real_out = o->real_out;
-    eo.prefill_tokens = o->prefill;
+    if (eo.prefill_tokens.empty()) throw Error(ErrorCode::usage, "--prefill-tokens needs at least one length, e.g. 2048,16384");
+    for (auto t : eo.prefill_tokens)
+      if (t < 1) throw Error(ErrorCode::usage, "--prefill-tokens lengths must be >= 1, got " + std::to_string(t));
     eo.reserve_gib = o->reserve;
     eo.iters = o->iters;
     auto result = models::gpu::run_engine_bench(eo, std::cerr);

@@ -95,8 +95,15 @@ struct M2Params {
   void* y;  // [T, di] bf16
   int nseq, di, dxb, N, K;
   int T;  // packed rows (cu_seqlens[nseq]) as the caller knows it from the shapes; 0: unknown
+  // Prefill (T > nseq): device scratch of m2_prefill_scratch_bytes(T, nseq, di, N, K) bytes enables the
+  // chunked parallel scan (time split into chunks of kM2Chunk rows; null: the sequential kernel).
+  void* scratch = nullptr;
 };
+constexpr int kM2Chunk = 64;
+size_t m2_prefill_scratch_bytes(int T, int nseq, int di, int N, int K);
 cudaError_t m2_scan(const M2Params& p, cudaStream_t stream);
+// Benchmarks/tests: the prefill path when scratch is given: 0 automatic (chunked), 1 sequential, 2 chunked.
+void set_m2_prefill_variant(int variant);
 // Benchmarks/tests: the decode kernel's threads per channel (1, 2), -1 to run the prefill kernel for decode
 // too, 0 for the default.
 void set_m2_decode_variant(int tpc);
@@ -131,5 +138,25 @@ struct SampleParams {
 cudaError_t sample(const SampleParams& p, cudaStream_t stream);
 // Tests: send every filtered row down the general (bisection) path instead of the shared-memory candidates.
 void set_sample_force_bisection(bool on);
+
+// ---- weight-streaming GEMM for few rows (kernels/cuda/gemv.cu) ------------------------------------------
+// y[M, N] = x[M, K] . w[N, K]^T, bf16 in and out, fp32 accumulation; 1 <= M <= kGemvMaxRows, K % 8 == 0,
+// row strides (elements) multiples of 8 and x, w 16-byte aligned (else cudaErrorInvalidValue).
+constexpr int kGemvMaxRows = 8;
+struct GemvParams {
+  const void* x;
+  int64_t ldx;
+  const void* w;
+  int64_t ldw;
+  void* y;
+  int64_t ldy;
+  int M, N, K;
+};
+cudaError_t gemv(const GemvParams& p, cudaStream_t stream);
+
+// ---- bandwidth probe (kernels/cuda/bandwidth_probe.cu) -------------------------------------------------
+// Reads `bytes` (a multiple of 16, 16-byte aligned) once with streaming loads over 4 CTAs per SM; *sink is
+// written only for an impossible checksum. Time it to measure the device's streaming-read bandwidth.
+cudaError_t stream_read(const void* buf, int64_t bytes, unsigned* sink, int sms, cudaStream_t stream);
 
 }  // namespace hb::cuda

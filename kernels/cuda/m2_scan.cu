@@ -8,6 +8,18 @@
 // Prefill design (m2_kernel): one thread per (sequence, channel) holding its N-element fp32 state and the K-1
 // conv inputs in registers, walking the sequence's rows in order; exp2 with log2(e) folded into A.
 //
+// Chunked prefill (m2_chunk_* kernels, issue #14): the sequential kernel runs di/128 CTAs per sequence (32 for
+// di 4096), each thread walking every row, so a 2k prompt is latency-bound at ~1 us per row per layer. The
+// recurrence h_t = a_t h_{t-1} + b_t (a_t = exp2(d_t A2), per channel and state) is linear, so time is split
+// into chunks of kM2Chunk rows: (1) every (chunk, channel) scans its rows from a zero state, keeping the local
+// end state and sum(d) (the chunk's decay is exp2(A2 sum d)), and saves the conv inputs preceding the chunk;
+// (2) one thread per (sequence, channel, 4 states) walks the sequence's chunks in order, turning each local
+// end state into the state entering the chunk and writing the final state to the slot; (3) every (chunk,
+// channel) rescans its rows from the entering state and writes y (the last chunk also the conv window).
+// Floor at T=2048, di 4096, N 16, dxb 1024 per layer: rows read twice (z|x|B|C + dt: ~57 KB per row) + y ->
+// ~120 MB, 28 us at 4.3 TB/s; 2 x T x di x N = 268M exp2 on the SFUs (~16/clk/SM) -> ~65 us: compute-bound,
+// versus ~2.5 ms for the sequential kernel.
+//
 // Decode design (m2_decode_kernel, chosen by the launcher when T == nseq; no flag, no host sync). Floor written
 // before it: per sequence di*N*4*2 + (K-1)*di*2*2 = 573 KB of state traffic (di 4096, N 16): 18.4 MB at B=32
 // -> 5.5 us at 3.35 TB/s, 6.1 us at the ~3.0 TB/s copy ceiling; the target 2.5 TB/s is 7.4 us, so the fixed
@@ -109,6 +121,201 @@ __global__ void __launch_bounds__(kThreads) m2_kernel(M2Params p) {
   }
 #pragma unroll
   for (int k = 0; k < K - 1; ++k) cs[(int64_t)k * p.di] = __float2bfloat16(win[k]);
+}
+
+// ---- chunked prefill ------------------------------------------------------------------------------------
+// Scratch layout (m2_prefill_scratch_bytes): chunk table int4 [max_chunks] (seq, first row, end row, is first
+// chunk of its sequence; seq -1: unused), seq_first int [nseq + 1] (each sequence's first chunk), then fp32:
+// states [max_chunks][N/4][di][4], dsum [max_chunks][di], window [max_chunks][K-1][di].
+struct ChunkScratch {
+  int4* chunks;
+  int* seq_first;
+  float* states;
+  float* dsum;
+  float* win;
+};
+int max_chunks(int T, int nseq) { return (T + kM2Chunk - 1) / kM2Chunk + nseq; }
+size_t align256(size_t b) { return (b + 255) & ~size_t(255); }
+ChunkScratch carve(void* base, int T, int nseq, int di, int N, int K) {
+  const size_t mc = size_t(max_chunks(T, nseq));
+  char* b = static_cast<char*>(base);
+  ChunkScratch cs;
+  cs.chunks = reinterpret_cast<int4*>(b);
+  b += align256(mc * sizeof(int4));
+  cs.seq_first = reinterpret_cast<int*>(b);
+  b += align256(size_t(nseq + 1) * sizeof(int));
+  cs.states = reinterpret_cast<float*>(b);
+  b += align256(mc * size_t(di) * size_t(N) * sizeof(float));
+  cs.dsum = reinterpret_cast<float*>(b);
+  b += align256(mc * size_t(di) * sizeof(float));
+  cs.win = reinterpret_cast<float*>(b);
+  return cs;
+}
+
+// One thread: a few hundred iterations at most (T / 64 + nseq).
+__global__ void m2_chunk_table_kernel(const int32_t* cu, int nseq, int mc, ChunkScratch cs) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  int g = 0;
+  for (int s = 0; s < nseq; ++s) {
+    cs.seq_first[s] = g;
+    const int beg = cu[s], end = cu[s + 1];
+    for (int r = beg; r < end && g < mc; r += kM2Chunk) cs.chunks[g++] = make_int4(s, r, min(r + kM2Chunk, end), r == beg);
+  }
+  cs.seq_first[nseq] = g;
+  for (; g < mc; ++g) cs.chunks[g] = make_int4(-1, 0, 0, 0);
+}
+
+// The per-channel constants and column offsets of one channel (as in m2_kernel).
+template <int N, int K>
+struct ChannelConsts {
+  float w[K], cb, bias, Dc, A[N];
+  int xcol, bcol, ccol;
+  __device__ ChannelConsts(const M2Params& p, int c) {
+    const int r = p.di / p.dxb;
+    const int xb = (c / (N * r)) * N;
+    xcol = p.di + xb + c % N;
+    bcol = p.di + p.dxb + xb;
+    ccol = p.di + 2 * p.dxb + (c / N) * N;
+#pragma unroll
+    for (int k = 0; k < K; ++k) w[k] = p.conv_w[(int64_t)c * K + k];
+    cb = p.conv_b ? p.conv_b[c] : 0.f;
+    bias = p.dt_bias2[c];
+    Dc = p.D[c];
+#pragma unroll
+    for (int n = 0; n < N; n += 4) {
+      const float4 a = *reinterpret_cast<const float4*>(p.A2 + (int64_t)c * N + n);
+      A[n] = a.x; A[n + 1] = a.y; A[n + 2] = a.z; A[n + 3] = a.w;
+    }
+  }
+};
+
+// Pass 1 (WITH_Y false): local scan from zero, saving the preceding conv inputs, the end state and sum(d).
+// Pass 3 (WITH_Y true): rescan from the entering state written by the carry pass, writing y (and, for a
+// sequence's last chunk, the conv window).
+template <int N, int K, bool WITH_Y>
+__global__ void __launch_bounds__(kThreads) m2_chunk_scan_kernel(M2Params p, ChunkScratch cs) {
+  const int c = blockIdx.x * kThreads + threadIdx.x;
+  const int g = blockIdx.y;
+  if (c >= p.di) return;
+  const int4 ch = cs.chunks[g];
+  if (ch.x < 0) return;
+  const int slot = p.slots[ch.x];
+  __nv_bfloat16* y = static_cast<__nv_bfloat16*>(p.y);
+  if (slot < 0) {
+    if (WITH_Y)
+      for (int t = ch.y; t < ch.z; ++t) y[(int64_t)t * p.di + c] = __float2bfloat16(0.f);
+    return;
+  }
+  const __nv_bfloat16* proj = static_cast<const __nv_bfloat16*>(p.proj);
+  const __nv_bfloat16* dtp = static_cast<const __nv_bfloat16*>(p.dt);
+  const ChannelConsts<N, K> k(p, c);
+  float win[K - 1];
+  float* ws = cs.win + (int64_t)g * (K - 1) * p.di + c;
+  if (WITH_Y) {
+#pragma unroll
+    for (int j = 0; j < K - 1; ++j) win[j] = ws[(int64_t)j * p.di];
+  } else {
+    if (ch.w) {  // the sequence's first chunk continues the slot's saved window
+      const __nv_bfloat16* cst = static_cast<const __nv_bfloat16*>(p.conv_state) + (int64_t)slot * (K - 1) * p.di + c;
+#pragma unroll
+      for (int j = 0; j < K - 1; ++j) win[j] = __bfloat162float(cst[(int64_t)j * p.di]);
+    } else {  // the K-1 rows before the chunk (same sequence: chunks after the first start >= kM2Chunk rows in)
+#pragma unroll
+      for (int j = 0; j < K - 1; ++j) win[j] = __bfloat162float(proj[(int64_t)(ch.y - (K - 1) + j) * p.ld_proj + k.xcol]);
+    }
+#pragma unroll
+    for (int j = 0; j < K - 1; ++j) ws[(int64_t)j * p.di] = win[j];
+  }
+  float h[N];
+  float* hs = cs.states + (int64_t)g * p.di * N + (int64_t)c * 4;
+  if (WITH_Y) {
+#pragma unroll
+    for (int n = 0; n < N; n += 4) {
+      const float4 v = *reinterpret_cast<const float4*>(hs + (int64_t)(n / 4) * p.di * 4);
+      h[n] = v.x; h[n + 1] = v.y; h[n + 2] = v.z; h[n + 3] = v.w;
+    }
+  } else {
+#pragma unroll
+    for (int n = 0; n < N; ++n) h[n] = 0.f;
+  }
+  float dsum = 0.f;
+  for (int t = ch.y; t < ch.z; ++t) {
+    const __nv_bfloat16* row = proj + (int64_t)t * p.ld_proj;
+    const float xt = __bfloat162float(row[k.xcol]);
+    float acc = k.cb;
+#pragma unroll
+    for (int j = 0; j < K - 1; ++j) acc = fmaf(k.w[j], win[j], acc);
+    acc = fmaf(k.w[K - 1], xt, acc);
+#pragma unroll
+    for (int j = 0; j < K - 2; ++j) win[j] = win[j + 1];
+    win[K - 2] = xt;
+    const float xc = silu(acc);
+    const float d = softplus20(__bfloat162float(dtp[(int64_t)t * p.ld_dt + c]) + k.bias);
+    const float dx = d * xc;
+    dsum += d;
+    float out = 0.f;
+#pragma unroll
+    for (int n = 0; n < N; ++n) {
+      h[n] = fmaf(exp2f(d * k.A[n]), h[n], dx * __bfloat162float(row[k.bcol + n]));
+      if (WITH_Y) out = fmaf(__bfloat162float(row[k.ccol + n]), h[n], out);
+    }
+    if (WITH_Y) y[(int64_t)t * p.di + c] = __float2bfloat16(fmaf(k.Dc, xc, out) * silu(__bfloat162float(row[c])));
+  }
+  if (WITH_Y) {
+    if (ch.z == p.cu_seqlens[ch.x + 1]) {  // the sequence's last chunk: its final conv window
+      __nv_bfloat16* cst = static_cast<__nv_bfloat16*>(p.conv_state) + (int64_t)slot * (K - 1) * p.di + c;
+#pragma unroll
+      for (int j = 0; j < K - 1; ++j) cst[(int64_t)j * p.di] = __float2bfloat16(win[j]);
+    }
+  } else {
+#pragma unroll
+    for (int n = 0; n < N; n += 4)
+      *reinterpret_cast<float4*>(hs + (int64_t)(n / 4) * p.di * 4) = make_float4(h[n], h[n + 1], h[n + 2], h[n + 3]);
+    cs.dsum[(int64_t)g * p.di + c] = dsum;
+  }
+}
+
+// Pass 2: one thread per (sequence, channel, group of 4 states) carries the state across the sequence's chunks,
+// replacing each chunk's local end state with the state entering it, and stores the final state in the slot.
+template <int N>
+__global__ void __launch_bounds__(kThreads) m2_chunk_carry_kernel(M2Params p, ChunkScratch cs) {
+  const int tid = blockIdx.x * kThreads + threadIdx.x;
+  const int s = blockIdx.y;
+  if (tid >= p.di * (N / 4)) return;
+  const int slot = p.slots[s];
+  if (slot < 0) return;
+  const int j = tid / p.di, c = tid % p.di;  // consecutive threads: consecutive channels of one float4 group
+  const float4 a = *reinterpret_cast<const float4*>(p.A2 + (int64_t)c * N + 4 * j);
+  float4* hslot = reinterpret_cast<float4*>(p.ssm_state + (int64_t)slot * p.di * N) + (int64_t)j * p.di + c;
+  float4 H = *hslot;
+  const int g0 = cs.seq_first[s], g1 = cs.seq_first[s + 1];
+  for (int g = g0; g < g1; ++g) {
+    float4* loc = reinterpret_cast<float4*>(cs.states + (int64_t)g * p.di * N) + (int64_t)j * p.di + c;
+    const float4 l = *loc;
+    const float sd = cs.dsum[(int64_t)g * p.di + c];
+    *loc = H;
+    H.x = fmaf(exp2f(sd * a.x), H.x, l.x);
+    H.y = fmaf(exp2f(sd * a.y), H.y, l.y);
+    H.z = fmaf(exp2f(sd * a.z), H.z, l.z);
+    H.w = fmaf(exp2f(sd * a.w), H.w, l.w);
+  }
+  *hslot = H;
+}
+
+int g_prefill_variant = 0;  // 0: automatic (chunked when scratch is given), 1: sequential, 2: chunked
+
+template <int N>
+cudaError_t launch_chunked(const M2Params& p, cudaStream_t stream) {
+  constexpr int K = 4;
+  const int mc = max_chunks(p.T, p.nseq);
+  const ChunkScratch cs = carve(p.scratch, p.T, p.nseq, p.di, N, K);
+  m2_chunk_table_kernel<<<1, 32, 0, stream>>>(p.cu_seqlens, p.nseq, mc, cs);
+  const dim3 grid((p.di + kThreads - 1) / kThreads, mc);
+  m2_chunk_scan_kernel<N, K, false><<<grid, kThreads, 0, stream>>>(p, cs);
+  const dim3 cgrid((p.di * (N / 4) + kThreads - 1) / kThreads, p.nseq);
+  m2_chunk_carry_kernel<N><<<cgrid, kThreads, 0, stream>>>(p, cs);
+  m2_chunk_scan_kernel<N, K, true><<<grid, kThreads, 0, stream>>>(p, cs);
+  return cudaGetLastError();
 }
 
 // One row's update of this thread's share of a channel (B/C values read from the row here, after the state
@@ -240,6 +447,7 @@ cudaError_t launch(const M2Params& p, cudaStream_t stream) {
     const int tpc = g_decode_tpc ? g_decode_tpc : (p.nseq <= 8 ? 2 : 1);
     return tpc == 2 ? launch_decode<N, 2>(p, stream) : launch_decode<N, 1>(p, stream);
   }
+  if (p.scratch && p.T > 0 && g_prefill_variant != 1) return launch_chunked<N>(p, stream);
   dim3 grid((p.di + kThreads - 1) / kThreads, p.nseq);
   m2_kernel<N, 4><<<grid, kThreads, 0, stream>>>(p);
   return cudaGetLastError();
@@ -248,6 +456,14 @@ cudaError_t launch(const M2Params& p, cudaStream_t stream) {
 }  // namespace
 
 void set_m2_decode_variant(int tpc) { g_decode_tpc = tpc; }
+void set_m2_prefill_variant(int variant) { g_prefill_variant = variant; }
+
+size_t m2_prefill_scratch_bytes(int T, int nseq, int di, int N, int K) {
+  const size_t mc = size_t(max_chunks(T, nseq));
+  return align256(mc * sizeof(int4)) + align256(size_t(nseq + 1) * sizeof(int)) +
+         align256(mc * size_t(di) * size_t(N) * sizeof(float)) + align256(mc * size_t(di) * sizeof(float)) +
+         mc * size_t(K - 1) * size_t(di) * sizeof(float);
+}
 
 cudaError_t m2_scan(const M2Params& p, cudaStream_t stream) {
   if (p.nseq == 0) return cudaSuccess;

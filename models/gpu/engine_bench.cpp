@@ -12,6 +12,7 @@
 #include <set>
 
 #include "harness/base/error.h"
+#include "kernels/ops_cuda.h"
 #include "models/gpu/gpu_model.h"
 
 namespace hb::models::gpu {
@@ -68,9 +69,21 @@ nlohmann::json run_engine_bench(const EngineBenchOptions& o, std::ostream& log) 
   nlohmann::json out;
   out["device"] = prop.name;
   out["shape"] = {{"in", o.in}, {"out", o.out}};
-  out["peak_tbs"] = o.peak_tbs;
+  const auto ceiling = hb::kernels::cuda::measure_device_ceiling();
+  out["ceiling"] = {{"read_tbs", ceiling.read_tbs}, {"copy_tbs", ceiling.copy_tbs}, {"bf16_tflops", ceiling.bf16_tflops},
+                    {"buffer_gib", double(ceiling.buffer_bytes) / 1073741824.0},
+                    {"note", "measured at the start of this run; every fraction is against read_tbs"}};
+  {
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "device ceiling (measured now): streaming read %.2f TB/s, copy %.2f TB/s (read + write), bf16 GEMM %.0f "
+                  "TFLOP/s; fractions below are of the read figure\n",
+                  ceiling.read_tbs, ceiling.copy_tbs, ceiling.bf16_tflops);
+    log << line << std::flush;
+  }
   std::mt19937_64 rng(42);
-  const double peak = o.peak_tbs * 1e12;
+  const double peak_tbs = ceiling.read_tbs;
+  const double peak = peak_tbs * 1e12;
   for (const auto& spec : o.models) {
     nlohmann::json m;
     m["model"] = spec;
@@ -141,7 +154,7 @@ nlohmann::json run_engine_bench(const EngineBenchOptions& o, std::ostream& log) 
                           {"roofline_frac", tbs * 1e12 / peak}});
         char line[256];
         std::snprintf(line, sizeof line, "decode b=%d ctx=%lld: %.3f ms/step, %.0f tok/s, %.2f TB/s (%.0f%% of %.2f)\n", b,
-                      (long long)ctx, ms, b / (ms * 1e-3), tbs, 100 * tbs * 1e12 / peak, o.peak_tbs);
+                      (long long)ctx, ms, b / (ms * 1e-3), tbs, 100 * tbs * 1e12 / peak, peak_tbs);
         log << line << std::flush;
         if (b == bw) fit.pts.push_back({double(ctx), ms});
       }
@@ -149,23 +162,31 @@ nlohmann::json run_engine_bench(const EngineBenchOptions& o, std::ostream& log) 
     m["decode_points"] = points;
     m["best_decode_tbs"] = best_tbs;
 
-    // Prefill throughput: one sequence of prefill_tokens (warm-up run first).
+    // Prefill throughput: one sequence of each prefill length (warm-up run first); the first sets the
+    // workload prediction.
     double prefill_tps = 0;
-    {
-      const int64_t T = std::min<int64_t>(o.prefill_tokens, plan.max_context - 1);
+    nlohmann::json prefill_points = nlohmann::json::array();
+    for (int64_t want : o.prefill_tokens) {
+      const int64_t T = std::min<int64_t>(want, plan.max_context - 1);
       std::vector<int32_t> prompt(static_cast<size_t>(T));
       for (auto& t : prompt) t = int32_t(rng() % uint64_t(c.vocab_size));
+      double tps = 0;
       for (int rep = 0; rep < 2; ++rep) {
         model->reset_slot(0);
         torch::cuda::synchronize();
         double a = now_s();
         model->prefill({0}, {prompt}, {0});
         torch::cuda::synchronize();
-        prefill_tps = double(T) / (now_s() - a);
+        tps = double(T) / (now_s() - a);
       }
-      m["prefill"] = {{"tokens", T}, {"tokens_per_s", prefill_tps}};
-      log << "prefill " << T << " tokens: " << prefill_tps << " tok/s\n";
+      if (prefill_points.empty()) {
+        prefill_tps = tps;
+        m["prefill"] = {{"tokens", T}, {"tokens_per_s", tps}};
+      }
+      prefill_points.push_back({{"tokens", T}, {"tokens_per_s", tps}});
+      log << "prefill " << T << " tokens: " << tps << " tok/s\n";
     }
+    m["prefill_points"] = prefill_points;
 
     // Workload prediction at the workload batch.
     const double dec_ms = fit.sum(double(o.in), double(o.out - 1));
@@ -248,6 +269,12 @@ std::string format_engine_bench(const nlohmann::json& r) {
   std::snprintf(buf, sizeof buf, "bench engine on %s, shape %lld:%lld\n", r["device"].get<std::string>().c_str(),
                 (long long)r["shape"]["in"].get<int64_t>(), (long long)r["shape"]["out"].get<int64_t>());
   s += buf;
+  if (r.contains("ceiling")) {
+    std::snprintf(buf, sizeof buf, "ceiling measured in this run: read %.2f TB/s, copy %.2f TB/s, bf16 GEMM %.0f TFLOP/s\n",
+                  r["ceiling"]["read_tbs"].get<double>(), r["ceiling"]["copy_tbs"].get<double>(),
+                  r["ceiling"]["bf16_tflops"].get<double>());
+    s += buf;
+  }
   std::snprintf(buf, sizeof buf, "%-28s %5s %5s %9s %9s %7s %9s %9s %7s %8s %7s %9s %6s\n", "model", "attn", "bmax", "b1 ms@1",
                 "pred t/s", "%bound", "real t/s", "real/pred", "ratio", "real x", "best TB/s", "prefill", "peakGiB");
   s += buf;

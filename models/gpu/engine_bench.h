@@ -3,7 +3,9 @@
 // decode step times at batch x context points over caches filled with random K/V and state, prefill
 // throughput, peak memory, the max batch at the shape, the predicted tokens/s of the whole IN:OUT workload
 // (decode step time integrated over the context), a real shorter run that checks the prediction, achieved
-// HBM bandwidth against the roofline, and every model's ratio to the first. Needs a CUDA device.
+// HBM bandwidth against the roofline, and every model's ratio to the first. The roofline is the device's
+// streaming-read bandwidth measured at the start of the same run (with the copy bandwidth and the bf16 GEMM
+// rate, all printed and in the JSON's "ceiling"), never a datasheet constant. Needs a CUDA device.
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -20,10 +22,9 @@ struct EngineBenchOptions {
   std::vector<int> batches = {1, 8, 32};       // decode points (the workload batch is added)
   std::vector<int64_t> contexts = {1, 2048, 4096, 8192, 16384};  // clipped to IN+OUT
   int64_t real_out = 2048;                     // generated tokens of the real run (0: skip)
-  int64_t prefill_tokens = 2048;
+  std::vector<int64_t> prefill_tokens = {2048, 16384};  // one sequence each; the first sets the prediction
   double reserve_gib = 4.0;
   int iters = 20;
-  double peak_tbs = 3.35;                      // roofline bandwidth (H100 SXM HBM3)
 };
 
 nlohmann::json run_engine_bench(const EngineBenchOptions& options, std::ostream& log);

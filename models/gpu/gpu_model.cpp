@@ -105,7 +105,7 @@ struct GpuModel::Impl {
       auto& L = layers[li];
       torch::Tensor mix;
       if (L.kind == LayerKind::attention) {
-        auto qkv = at::linear(u, L.w_qkv);
+        auto qkv = kc::linear(u, L.w_qkv);
         auto q = torch::empty({T, int64_t(Hq) * HD}, bf16());
         auto kl = k_layer(L.index), vl = v_layer(L.index);
         kc::rope_kv_write(qkv, q, kl, vl, row_slots, pos, cos, sin, Hq, Hkv);
@@ -115,23 +115,23 @@ struct GpuModel::Impl {
         } else {
           for (const auto& s : seqs) attend_prefill(q, kl, vl, s, o);
         }
-        mix = at::linear(o, L.w_o);
+        mix = kc::linear(o, L.w_o);
       } else {
-        auto p = at::linear(u, L.w_in);  // [T, rows + dt_rank]
-        auto dt = at::linear(p.narrow(1, rows_m2, c.ssm.dt_rank), L.w_dt);
+        auto p = kc::linear(u, L.w_in);  // [T, rows + dt_rank]
+        auto dt = kc::linear(p.narrow(1, rows_m2, c.ssm.dt_rank), L.w_dt);
         auto y = torch::empty({T, int64_t(di)}, bf16());
         kc::M2Tensors m = L.m2;
         m.proj = p;
         m.dt = dt;
         auto cl = conv[L.index], sl = ssm[L.index];
         kc::m2_scan(m, cl, sl, cu, seq_slots, dxb, y);
-        mix = at::linear(y, L.w_out);
+        mix = kc::linear(y, L.w_out);
       }
       kc::rms_norm_residual(res, mix, L.post_norm, u, c.rms_norm_eps);
-      auto gu = at::linear(u, L.w_gu);
+      auto gu = kc::linear(u, L.w_gu);
       auto act = torch::empty({T, int64_t(c.intermediate_size)}, bf16());
       kc::swiglu(gu, act);
-      auto down = at::linear(act, L.w_down);
+      auto down = kc::linear(act, L.w_down);
       const auto& next = li + 1 < layers.size() ? layers[li + 1].in_norm : final_norm;
       kc::rms_norm_residual(res, down, next, u, c.rms_norm_eps);
     }
@@ -210,7 +210,7 @@ struct GpuModel::Impl {
     auto sl = d_slots.narrow(0, 0, B);
     auto cu = d_cu.narrow(0, 0, B + 1);
     auto u = forward_rows(ids, pos, sl, cu, sl, true, {});
-    auto logits = at::linear(u, lm_head);  // [B, V] bf16
+    auto logits = kc::linear(u, lm_head);  // [B, V] bf16
     auto toks = d_tokens.narrow(0, 0, B);
     auto lp = d_logprob.narrow(0, 0, B);
     // A row's random stream is a function of its request's seed and the position being sampled, so a
@@ -461,7 +461,7 @@ torch::Tensor GpuModel::prefill(const std::vector<int>& slots, const std::vector
   auto to_dev32 = [&](const std::vector<int32_t>& v) { return torch::tensor(v, torch::kInt32).to(dev); };
   auto u = im.forward_rows(to_dev64(ids), to_dev32(pos), to_dev32(rslots), to_dev32(cu), to_dev32(sslots), false, seqs);
   auto lu = u.index_select(0, to_dev64(last));
-  return at::linear(lu, im.lm_head).to(torch::kFloat32);
+  return kc::linear(lu, im.lm_head).to(torch::kFloat32);
 }
 
 void GpuModel::set_decode_batch(const std::vector<int>& slots, const std::vector<int64_t>& tokens,

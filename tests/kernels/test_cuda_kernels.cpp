@@ -257,6 +257,108 @@ TEST(CudaKernels, M2ScanMatchesReferenceDecodeAndPrefill) {
   hb::cuda::set_m2_decode_variant(0);
 }
 
+// Prefill over varlen rows long enough to cross chunk boundaries (0, 1, 63, 64, 65, 200, 1000 rows, a padding
+// slot): the chunked parallel scan and the sequential kernel against the CPU reference, and against each other.
+TEST(CudaKernels, M2ChunkedPrefillMatchesReferenceAndSequential) {
+  NEED_CUDA();
+  torch::manual_seed(11);
+  struct Shape { int di, dxb, N; };
+  const Shape shapes[] = {{4096, 1024, 16}, {256, 64, 8}, {512, 128, 32}, {64, 32, 4}};
+  const std::vector<int> lens = {65, 0, 1000, 1, 64, 200, 63, 7};
+  const std::vector<int32_t> sl = {3, 6, 0, 5, 1, -1, 7, 2};
+  const int K = 4, slots = 9;
+  std::vector<int32_t> cu = {0};
+  for (int l : lens) cu.push_back(cu.back() + l);
+  const int T = cu.back();
+  for (const auto& sh : shapes) {
+    const int width = 2 * sh.di + 2 * sh.dxb + 7;
+    auto proj = torch::randn({T, width}, cuda_bf16());
+    auto dt = (torch::randn({T, sh.di}, cuda_f32()) * 0.5).to(torch::kBFloat16);
+    kc::M2Tensors w;
+    w.proj = proj;
+    w.dt = dt;
+    w.dt_bias2 = (torch::randn({sh.di}, cuda_f32()) * 0.5 - 3.0).contiguous();
+    w.conv_w = torch::randn({sh.di, K}, cuda_f32()) * 0.5;
+    w.conv_b = torch::randn({sh.di}, cuda_f32()) * 0.1;
+    auto A = -torch::exp(torch::rand({sh.di, sh.N}, cuda_f32()) * 2.0 - 3.0);  // slow decay: long memory
+    w.A2 = (A * 1.4426950408889634).contiguous();
+    w.D = torch::randn({sh.di}, cuda_f32());
+    auto conv0 = torch::randn({slots, K - 1, sh.di}, cuda_bf16());
+    auto ssm_c = torch::randn({slots, sh.di, sh.N}, cuda_f32()) * 0.3;
+    auto cu_d = torch::tensor(cu, torch::kInt32).to(torch::kCUDA);
+    auto sl_d = torch::tensor(sl, torch::kInt32).to(torch::kCUDA);
+    Tensor ys[2], ssms[2], convs[2];
+    for (int variant : {1, 2}) {
+      hb::cuda::set_m2_prefill_variant(variant);
+      auto conv = conv0.clone();
+      auto ssm = kc::ssm_state_from_canonical(ssm_c);
+      auto y = torch::full({T, sh.di}, 9.0, cuda_bf16());
+      kc::m2_scan(w, conv, ssm, cu_d, sl_d, sh.dxb, y);
+      torch::cuda::synchronize();
+      ys[variant - 1] = y;
+      ssms[variant - 1] = kc::ssm_state_to_canonical(ssm);
+      convs[variant - 1] = conv;
+    }
+    hb::cuda::set_m2_prefill_variant(0);
+    EXPECT_LT(rel_err(ys[1], ys[0]), 1e-2) << "chunked vs sequential y, di " << sh.di;
+    EXPECT_LT(rel_err(ssms[1], ssms[0]), 1e-4) << "chunked vs sequential state, di " << sh.di;
+    EXPECT_TRUE(torch::equal(convs[1], convs[0])) << "conv windows differ, di " << sh.di;
+    const int r = sh.di / sh.dxb, nxb = sh.dxb / sh.N, nc = sh.di / sh.N;
+    auto P = cpu_f32(proj);
+    auto conv0c = cpu_f32(conv0), ssm0 = cpu_f32(ssm_c);
+    for (size_t s = 0; s < lens.size(); ++s) {
+      if (sl[s] < 0) {
+        EXPECT_EQ(ys[1].narrow(0, cu[s], lens[s]).abs().max().item<float>(), 0.f);
+        continue;
+      }
+      if (lens[s] == 0) {
+        EXPECT_LT(rel_err(ssms[1][sl[s]], ssm0[sl[s]]), 1e-12);
+        continue;
+      }
+      auto rows = P.narrow(0, cu[s], lens[s]);
+      const int64_t t = lens[s];
+      auto xt = rows.narrow(1, sh.di, sh.dxb).reshape({t, nxb, 1, sh.N}).expand({t, nxb, r, sh.N}).reshape({t, sh.di});
+      auto cstate = conv0c[sl[s]].clone();
+      auto xc = hb::kernels::causal_conv1d(xt, cstate, cpu_f32(w.conv_w), cpu_f32(w.conv_b));
+      auto delta = hb::kernels::softplus(cpu_f32(dt).narrow(0, cu[s], lens[s]) + cpu_f32(w.dt_bias2));
+      hb::kernels::SelectiveScanArgs a{xc, delta, rows.narrow(1, 0, sh.di), cpu_f32(A),
+                                       rows.narrow(1, sh.di + sh.dxb, sh.dxb).reshape({t, nxb, sh.N}),
+                                       rows.narrow(1, sh.di + 2 * sh.dxb, sh.di).reshape({t, nc, sh.N}), cpu_f32(w.D)};
+      auto st = ssm0[sl[s]].clone();
+      auto yref = hb::kernels::selective_scan(a, st);
+      for (int v = 0; v < 2; ++v) {
+        EXPECT_LT(rel_err(ys[v].narrow(0, cu[s], lens[s]), yref), 1.5e-2) << "variant " << v + 1 << " di " << sh.di << " len " << t;
+        EXPECT_LT(rel_err(ssms[v][sl[s]], st), 1e-3) << "variant " << v + 1 << " state di " << sh.di << " len " << t;
+        EXPECT_LT(rel_err(convs[v][sl[s]], cstate), 1e-2) << "variant " << v + 1 << " conv di " << sh.di << " len " << t;
+      }
+    }
+    EXPECT_LT(rel_err(ssms[1][4], ssm0[4]), 1e-12);  // slots no sequence uses keep their state
+    EXPECT_LT(rel_err(ssms[1][8], ssm0[8]), 1e-12);
+  }
+}
+
+// The weight-streaming GEMV (1..8 rows) against an fp32 matmul of the same bf16 inputs: every row count, row
+// counts not a multiple of a warp's rows, K not a multiple of 512, a strided x (a column slice), and the
+// at::linear fallback for shapes it does not take (K % 8 != 0, more than 8 rows).
+TEST(CudaKernels, GemvMatchesMatmul) {
+  NEED_CUDA();
+  torch::manual_seed(5);
+  struct Shape { int64_t N, K; };
+  const Shape shapes[] = {{6144, 5120}, {5120, 4096}, {7, 5120}, {4099, 136}, {130, 16}, {64, 14336}, {33, 12}};
+  for (const auto& sh : shapes) {
+    for (int M = 1; M <= 9; ++M) {
+      auto wide = torch::randn({M, sh.K + 24}, cuda_bf16());
+      auto x = wide.narrow(1, 8, sh.K);  // row stride K + 24, 16-byte aligned start
+      auto w = torch::randn({sh.N, sh.K}, cuda_bf16()) * 0.05;
+      auto y = kc::linear(x, w);
+      ASSERT_EQ(y.size(0), M);
+      ASSERT_EQ(y.size(1), sh.N);
+      auto ref = torch::matmul(x.to(torch::kFloat32), w.to(torch::kFloat32).t());
+      EXPECT_LT(rel_err(y, ref), 8e-3) << "M " << M << " N " << sh.N << " K " << sh.K;
+    }
+  }
+}
+
 TEST(CudaKernels, SamplingGreedyAndTemperature) {
   NEED_CUDA();
   torch::manual_seed(5);
