@@ -45,10 +45,11 @@ bool make_pipe(Fd& r, Fd& w) {
 
 int open_pidfd(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
-void set_limit(int resource, unsigned long value) {
+void set_limit(int resource, unsigned long value, unsigned long hard_extra = 0) {
   if (value == 0) return;
   struct rlimit r;
-  r.rlim_cur = r.rlim_max = static_cast<rlim_t>(value);
+  r.rlim_cur = static_cast<rlim_t>(value);
+  r.rlim_max = static_cast<rlim_t>(value + hard_extra);
   setrlimit(resource, &r);
 }
 
@@ -88,7 +89,7 @@ void child_fail(const char* what) {
   for (int i = 0; i < nsources; ++i)
     if (dup2(high[i], i) < 0) child_fail("cannot place a descriptor");
   syscall(SYS_close_range, static_cast<unsigned>(nsources), ~0U, 0U);
-  set_limit(RLIMIT_CPU, c.cpu_s);
+  set_limit(RLIMIT_CPU, c.cpu_s, 1);  // SIGXCPU at the soft limit says why; SIGKILL a second later
   set_limit(RLIMIT_AS, c.memory_bytes);
   set_limit(RLIMIT_FSIZE, c.file_size_bytes);
   set_limit(RLIMIT_NPROC, c.processes);

@@ -23,7 +23,7 @@ struct BoxCommand {
   bool reap_subtree = true;       // keeper waits for every re-parented descendant (bwrap); false: only the
                                   // command, then its process group is killed (unsafe mode)
   int uid = -1;                   // switch to this uid and gid before exec (needs root)
-  // rlimits of the command (0 = leave as is)
+  // rlimits of the command (0 = leave as is); cpu_s is the soft limit, the hard one is a second more
   unsigned long cpu_s = 0, memory_bytes = 0, file_size_bytes = 0, processes = 0, open_files = 0;
 };
 

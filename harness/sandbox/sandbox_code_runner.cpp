@@ -32,7 +32,7 @@ constexpr const char* kBoxProgram = "/tmp/hb_program.py";
 constexpr const char* kBoxPath = "/usr/local/bin:/usr/bin:/bin";
 
 std::string find_tool(const std::string& configured, const char* usual, const char* name) {
-  if (!configured.empty()) return configured;
+  if (!configured.empty()) return access(configured.c_str(), X_OK) == 0 ? configured : "";
   if (access(usual, X_OK) == 0) return usual;
   auto p = boost::process::search_path(name);
   return p.empty() ? "" : p.string();
@@ -136,7 +136,7 @@ SandboxCodeRunner::SandboxCodeRunner(SandboxOptions options) : options_(std::mov
   bwrap_ = find_tool(options_.bwrap, "/usr/bin/bwrap", "bwrap");
   std::vector<std::string> why;
   if (bwrap_.empty()) {
-    why.push_back("bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
+    why.push_back("bubblewrap (bwrap) is not installed" + (options_.bwrap.empty() ? "" : " at " + options_.bwrap) + ": apt-get install bubblewrap");
   } else {
     layout_ = probe_python_layout(python_);
     seccomp_bpf_ = build_seccomp_bpf();
