@@ -33,6 +33,7 @@ void add_sandbox_options(CLI::App* app, sandbox::SandboxOptions& o) {
   add_mib(app, "--sandbox-tmpfs-mb", l.tmpfs_bytes, "MBPP: size of the program's private /tmp (its only writable place)");
   add_mib(app, "--sandbox-output-mb", l.output_bytes, "MBPP: stdout + stderr read before a program is killed");
   app->add_option("--sandbox-python", o.python, "MBPP: the Python interpreter run in the sandbox [default: /usr/bin/python3]");
+  app->add_option("--sandbox-bwrap", o.bwrap, "MBPP: the bubblewrap executable [default: /usr/bin/bwrap]");
   app->add_flag("--unsafe-no-sandbox", o.unsafe_no_sandbox,
                 "MBPP: run model-written programs WITHOUT isolation (rlimits only) where bubblewrap cannot work");
 }
