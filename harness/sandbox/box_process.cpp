@@ -64,6 +64,14 @@ void write_all(int fd, const void* data, size_t n) {
   }
 }
 
+// Closes every descriptor from `first` on (close_range, or one by one on kernels before 5.9).
+void close_from(int first) {
+  if (syscall(SYS_close_range, static_cast<unsigned>(first), ~0U, 0U) == 0) return;
+  struct rlimit r;
+  int top = getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < 65536 ? static_cast<int>(r.rlim_cur) : 65536;
+  for (int fd = first; fd < top; ++fd) close(fd);
+}
+
 void child_fail(const char* what) {
   // Only async-signal-safe calls here: we are a fork of a multi-threaded process.
   const char* prefix = "sandbox: ";
@@ -81,14 +89,15 @@ void child_fail(const char* what) {
                                int nsources) {
   setpgid(0, 0);
   // Move every source above the targets first, so that placing one never overwrites another.
+  // The copies are close-on-exec; dup2 clears that flag on the placed descriptors only.
   int high[64];
   for (int i = 0; i < nsources; ++i) {
-    high[i] = fcntl(sources[i], F_DUPFD, 64);
+    high[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, 64);
     if (high[i] < 0) child_fail("cannot move a descriptor");
   }
   for (int i = 0; i < nsources; ++i)
     if (dup2(high[i], i) < 0) child_fail("cannot place a descriptor");
-  syscall(SYS_close_range, static_cast<unsigned>(nsources), ~0U, 0U);
+  close_from(nsources);
   set_limit(RLIMIT_CPU, c.cpu_s, 1);  // SIGXCPU at the soft limit says why; SIGKILL a second later
   set_limit(RLIMIT_AS, c.memory_bytes);
   set_limit(RLIMIT_FSIZE, c.file_size_bytes);
@@ -118,8 +127,14 @@ void child_fail(const char* what) {
   pid_t pid = _Fork();
   if (pid < 0) child_fail("fork");
   if (pid == 0) exec_command(c, argv, envp, sources, nsources);
-  // Close everything but the report pipe: the keeper must not hold the output pipes open.
-  for (int i = 0; i < nsources; ++i) close(sources[i]);
+  // Close everything but the report pipe: the keeper must hold no output pipe open, neither this run's nor
+  // one of a run that another thread started at the same moment.
+  if (report_w != 3) {
+    if (dup2(report_w, 3) < 0) _exit(127);
+    report_w = 3;
+  }
+  for (int fd = 0; fd < 3; ++fd) close(fd);
+  close_from(4);
   write_all(report_w, &pid, sizeof pid);
   int status = 0, command_status = 0;
   while (true) {
