@@ -18,6 +18,7 @@
 #include "harness/runner/model_record.h"
 #include "harness/cli/sandbox_cli_options.h"
 #include "harness/runner/scoring_resources.h"
+#include "harness/sandbox/sandbox_code_runner.h"
 #include "harness/runner/study.h"
 #include "harness/store/store.h"
 #include "suites/suite.h"
@@ -37,6 +38,12 @@ int run_study(const RunArgs& a) {
   runner::Study study = runner::load_study(a.study);
   auto [shard_index, shard_count] = a.shard.empty() ? std::pair<int, int>{0, 1} : runner::parse_shard(a.shard);
   datasets::Catalog catalog(a.data_dir);
+  // MBPP runs model-written code: refuse before any model starts when no sandbox can be built.
+  for (const auto& ss : study.suites) {
+    if (suites::make_suite(ss.suite, {})->info().name != "mbpp") continue;
+    sandbox::SandboxCodeRunner check(a.sandbox);
+    break;
+  }
   store::Store store(a.db);
   std::string run_name = a.run.empty() ? study.name : a.run;
   auto run = store.open_run(run_name, "study", study.raw);

@@ -342,7 +342,11 @@ suites::RunResult SandboxCodeRunner::interpret(const BoxExit& e, double timeout_
   const bool boxed = isolation_ != Isolation::unsafe_none;
   if (boxed && e.status_text.find("\"child-pid\"") == std::string::npos) {
     r.status = Status::error;
-    r.reason = "sandbox setup failed: " + first_line(r.stderr_tail);
+    std::string said = first_line(r.stderr_tail);
+    r.reason = "sandbox setup failed: " + (said.empty() ? bwrap_ + " exited with status " +
+                                                              std::to_string(WIFEXITED(e.wait_status) ? WEXITSTATUS(e.wait_status) : -1) +
+                                                              " and no message"
+                                                        : said);
     return r;
   }
   int sig = 0, code = -1;

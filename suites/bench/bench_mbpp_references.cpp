@@ -45,6 +45,17 @@ void BM_RunMbppReferences(benchmark::State& state) {
 }
 BENCHMARK(BM_RunMbppReferences)->Arg(2)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
+// The cost of one box: a program that does nothing, one at a time (compare `python3 -I -B -c pass`).
+void BM_EmptyProgramInABox(benchmark::State& state) {
+  hb::sandbox::SandboxOptions o;
+  o.parallelism = 1;
+  hb::sandbox::SandboxCodeRunner runner(o);
+  for (auto _ : state) {
+    if (!runner.run("pass\n", 10.0).passed()) state.SkipWithError("an empty program failed in the box");
+  }
+}
+BENCHMARK(BM_EmptyProgramInABox)->Iterations(50)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void BM_RunHostileCorpus(benchmark::State& state) {
   auto corpus = hb::sandbox::testing::load_hostile_corpus(HB_BENCH_HOSTILE_DIR);
   hb::sandbox::SandboxOptions o;

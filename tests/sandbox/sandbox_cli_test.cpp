@@ -73,6 +73,27 @@ TEST_F(SandboxCli, RefusesWithoutIsolationAndNamesWhatIsMissing) {
   EXPECT_TRUE(output().empty()) << "nothing is graded without a sandbox";
 }
 
+TEST_F(SandboxCli, EvalAndRunRefuseBeforeGenerating) {
+  // The model is a port nothing listens on: a refusal must come before any request is made.
+  int rc = -1;
+  std::string out = run(hybench() + " eval --model openai:http://127.0.0.1:9/v1 --model-name m --suite gsm8k,mbpp --limit 1 --db " +
+                            dir + "/eval.db --data-dir " + HB_TEST_DATASETS_DIR + " --sandbox-bwrap /nonexistent/bwrap",
+                        &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--unsafe-no-sandbox"), std::string::npos) << out;
+  {
+    std::ofstream f(dir + "/study.json");
+    f << R"({"schema_version": 1, "name": "s", "models": [{"name": "m", "spec": "openai:http://127.0.0.1:9/v1"}],
+             "suites": [{"suite": "gsm8k", "limit": 1}, {"suite": "mbpp", "limit": 1}]})";
+  }
+  out = run(hybench() + " run " + dir + "/study.json --db " + dir + "/run.db --no-report --data-dir " + HB_TEST_DATASETS_DIR +
+                " --sandbox-bwrap /nonexistent/bwrap",
+            &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("bubblewrap (bwrap) is not installed"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/run.db")) << "the study refused before opening its database";
+}
+
 TEST_F(SandboxCli, UnsafeFlagRunsAnywayAndWarns) {
   write_input({kReference});
   int rc = -1;
