@@ -3,6 +3,7 @@
 // each: these are wall-clock measurements of whole batches (docs/PERFORMANCE-SUITES.md).
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +17,13 @@
 
 namespace {
 
+// CPU seconds (user + system) of every reaped descendant: the boxes' cost whatever the machine's load.
+double children_cpu_s() {
+  struct rusage u;
+  getrusage(RUSAGE_CHILDREN, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
 void BM_RunMbppReferences(benchmark::State& state) {
   hb::datasets::Catalog catalog(HB_BENCH_DATASETS_DIR, false);
   auto suite = hb::suites::make_mbpp_suite({});
@@ -28,8 +36,10 @@ void BM_RunMbppReferences(benchmark::State& state) {
   }
   hb::sandbox::SandboxOptions o;
   o.parallelism = static_cast<int>(state.range(0));
+  o.unsafe_no_sandbox = state.range(1) != 0;  // the same programs without isolation: the cost of the box
   hb::sandbox::SandboxCodeRunner runner(o);
   int passed = 0;
+  double cpu0 = children_cpu_s();
   for (auto _ : state) {
     passed = 0;
     auto results = runner.run_all(programs, 10.0);
@@ -42,19 +52,24 @@ void BM_RunMbppReferences(benchmark::State& state) {
   }
   state.counters["programs"] = static_cast<double>(programs.size());
   state.counters["passed"] = passed;
+  state.counters["children_cpu_s"] = children_cpu_s() - cpu0;
 }
-BENCHMARK(BM_RunMbppReferences)->Arg(2)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_RunMbppReferences)->ArgNames({"parallel", "unsafe"})->Args({2, 0})->Args({2, 1})->Iterations(1)
+    ->Unit(benchmark::kSecond)->UseRealTime();
 
 // The cost of one box: a program that does nothing, one at a time (compare `python3 -I -B -c pass`).
 void BM_EmptyProgramInABox(benchmark::State& state) {
   hb::sandbox::SandboxOptions o;
   o.parallelism = 1;
+  o.unsafe_no_sandbox = state.range(0) != 0;
   hb::sandbox::SandboxCodeRunner runner(o);
+  double cpu0 = children_cpu_s();
   for (auto _ : state) {
-    if (!runner.run("pass\n", 10.0).passed()) state.SkipWithError("an empty program failed in the box");
+    if (!runner.run("pass\n", 10.0).passed()) state.SkipWithError("an empty program failed");
   }
+  state.counters["children_cpu_ms_per_program"] = (children_cpu_s() - cpu0) * 1000 / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_EmptyProgramInABox)->Iterations(50)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EmptyProgramInABox)->ArgName("unsafe")->Arg(0)->Arg(1)->Iterations(50)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_RunHostileCorpus(benchmark::State& state) {
   auto corpus = hb::sandbox::testing::load_hostile_corpus(HB_BENCH_HOSTILE_DIR);
@@ -62,6 +77,7 @@ void BM_RunHostileCorpus(benchmark::State& state) {
   o.parallelism = static_cast<int>(state.range(0));
   hb::sandbox::SandboxCodeRunner runner(o);
   int as_expected = 0;
+  double cpu0 = children_cpu_s();
   for (auto _ : state) {
     std::atomic<size_t> next{0};
     std::atomic<int> ok{0};
@@ -86,6 +102,7 @@ void BM_RunHostileCorpus(benchmark::State& state) {
   }
   state.counters["programs"] = static_cast<double>(corpus.size());
   state.counters["as_expected"] = as_expected;
+  state.counters["children_cpu_s"] = children_cpu_s() - cpu0;
 }
 BENCHMARK(BM_RunHostileCorpus)->Arg(2)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
