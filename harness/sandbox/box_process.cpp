@@ -271,7 +271,10 @@ BoxExit run_box(const BoxCommand& c, double timeout_s, size_t output_bytes, size
     drain(report_r, nullptr);
     if (!keeper_done) {
       int st = 0;
-      if (waitpid(keeper_pid, &st, WNOHANG) == keeper_pid) {
+      pid_t w = waitpid(keeper_pid, &st, WNOHANG);
+      // ECHILD: something else in this process reaped it (a waitpid(-1) elsewhere); the report pipe still
+      // carries the status.
+      if (w == keeper_pid || (w < 0 && errno == ECHILD)) {
         keeper_done = true;
         drain(report_r, nullptr);
         // Every process of the box is dead; only an unsafe-mode daemon could still hold the pipes open.
@@ -280,6 +283,11 @@ BoxExit run_box(const BoxCommand& c, double timeout_s, size_t output_bytes, size
         kill(keeper_pid, SIGKILL);  // a box that does not die: give up on reaping, never hang
       }
     }
+  }
+  if (!keeper_done) {  // poll failed: never leave the box or the keeper behind
+    kill_box();
+    kill(keeper_pid, SIGKILL);
+    waitpid(keeper_pid, nullptr, 0);
   }
   e.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
   if (report.size() >= sizeof(pid_t) + sizeof(int)) {
