@@ -187,8 +187,21 @@ std::string* HostileCorpus::setup_error_ = nullptr;
 std::string* HostileCorpus::tmpdir_ = nullptr;
 std::string* HostileCorpus::parent_secret_ = nullptr;
 
+// Without a sandbox (HB_HOSTILE_UNSAFE=1) these would act on the host itself: signal every process
+// (kill(-1) as root), kill or trace this test, write into PID 1's descriptors, change the hostname or
+// /proc/sys, mount over /tmp, call reboot/kexec/module system calls. They only run boxed.
+bool harms_the_host_unboxed(const std::string& file) {
+  static const std::set<std::string> kHarmful = {
+      "kill_everything.py", "kill_parent.py", "ptrace_parent.py", "process_vm_readv.py", "write_into_init_fds.py",
+      "proc_sys_write.py", "sethostname.py", "mount_tmpfs.py", "kernel_attack_surface.py", "setns_into_host.py",
+      "fork_bomb.py", "thread_bomb.py"};
+  return kHarmful.count(file) > 0;
+}
+
 TEST_P(HostileCorpus, LeavesNoTrace) {
   const HostileCase& c = GetParam();
+  if (!runner_->isolated() && harms_the_host_unboxed(c.file))
+    GTEST_SKIP() << c.file << " would act on the host itself without a sandbox";
   std::string body = testing::fill_placeholders(
       c.program, {{"PROBE", probe_}, {"SECRET", probe_ + "/secret.jsonl"}, {"SOCK", probe_ + "/sock"},
                   {"PORT", std::to_string(port_)}, {"MARKER", marker_}, {"PARENT_PID", std::to_string(getpid())}});
