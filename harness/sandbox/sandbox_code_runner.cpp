@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,7 +39,8 @@ std::string find_tool(const std::string& configured, const char* usual, const ch
   return p.empty() ? "" : p.string();
 }
 
-// A sealed-for-reading memfd holding `data`, positioned at 0 (bubblewrap reads it to the end).
+// A memfd holding `data`, positioned at 0 (bubblewrap reads it to the end); one per run, since concurrent
+// readers of one descriptor would share its file offset.
 int memfd_with(const char* name, const std::string& data) {
   int fd = memfd_create(name, MFD_CLOEXEC);
   if (fd < 0) return -1;
