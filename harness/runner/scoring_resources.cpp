@@ -21,6 +21,8 @@ suites::ScoringContext ScoringResources::context_for(const suites::Suite& suite)
       code_runner_ = std::make_unique<sandbox::SandboxCodeRunner>(sandbox_options_);
       if (sandbox_options_.unsafe_no_sandbox)
         log_warn("mbpp: --unsafe-no-sandbox: model-written programs run WITHOUT isolation: {}", code_runner_->describe());
+      else
+        log_info("mbpp: programs run in {}", code_runner_->describe());
     }
     ctx.code_runner = code_runner_.get();
   }
