@@ -135,7 +135,8 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
   judge_options.model_name = a.judge_name;
   runner::ScoringResources scoring_resources(a.judge, judge_options);
   scoring_resources.set_sandbox_options(a.sandbox);
-  for (auto& suite : suite_list) scoring_resources.context_for(*suite);  // refuse before generating (no sandbox, no judge)
+  for (auto& suite : suite_list)  // MBPP without a sandbox: refuse before generating anything
+    if (suite->info().name == "mbpp") scoring_resources.context_for(*suite);
 
   bool failed = false, interrupted = false;
   std::printf("run %s  model %s\n", run_name.c_str(), model_name.c_str());
