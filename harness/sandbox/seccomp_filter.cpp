@@ -1,5 +1,21 @@
 #include "harness/sandbox/seccomp_filter.h"
 
+#include "harness/base/error.h"
+
+#ifndef HB_HAVE_LIBSECCOMP
+
+namespace hb::sandbox {
+
+std::string build_seccomp_bpf() {
+  throw Error(ErrorCode::config,
+              "sandbox: hybench was built without libseccomp, so MBPP programs cannot be confined; install "
+              "libseccomp-dev and rebuild, or pass --unsafe-no-sandbox to run them without any isolation");
+}
+
+}  // namespace hb::sandbox
+
+#else
+
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -8,8 +24,6 @@
 #include <unistd.h>
 
 #include <memory>
-
-#include "harness/base/error.h"
 
 namespace hb::sandbox {
 namespace {
@@ -70,3 +84,5 @@ std::string build_seccomp_bpf() {
 }
 
 }  // namespace hb::sandbox
+
+#endif  // HB_HAVE_LIBSECCOMP

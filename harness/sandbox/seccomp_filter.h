@@ -11,7 +11,7 @@ namespace hb::sandbox {
 
 // The filter as a raw BPF program (struct sock_filter array) for the native architecture. Other
 // architectures' system calls (32-bit int 0x80, x32) kill the process. Throws Error{internal} when
-// libseccomp fails.
+// libseccomp fails, Error{config} when hybench was built without it (the sandbox then refuses to run).
 std::string build_seccomp_bpf();
 
 }  // namespace hb::sandbox
