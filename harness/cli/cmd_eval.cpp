@@ -11,6 +11,7 @@
 #include "harness/cli/commands.h"
 #include "harness/runner/scoring_resources.h"
 #include "harness/runner/eval_runner.h"
+#include "harness/cli/sandbox_cli_options.h"
 #include "harness/runner/model_record.h"
 #include "harness/store/store.h"
 #include "suites/suite.h"
@@ -28,6 +29,7 @@ struct EvalArgs {
   long long seed = -1;
   double max_error_rate = 0.5;
   std::string api_key_env = "OPENAI_API_KEY";
+  sandbox::SandboxOptions sandbox;
   double connect_timeout_s = 10, idle_timeout_s = 300;
   int max_attempts = 4;
   bool no_stream = false;
@@ -132,6 +134,9 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
   BackendOptions judge_options = bo;
   judge_options.model_name = a.judge_name;
   runner::ScoringResources scoring_resources(a.judge, judge_options);
+  scoring_resources.set_sandbox_options(a.sandbox);
+  for (auto& suite : suite_list)  // MBPP without a sandbox: refuse before generating anything
+    if (suite->info().name == "mbpp") scoring_resources.context_for(*suite);
 
   bool failed = false, interrupted = false;
   std::printf("run %s  model %s\n", run_name.c_str(), model_name.c_str());
@@ -227,6 +232,7 @@ void add_eval_command(CLI::App& root, int& exit_code) {
       ->capture_default_str();
   app->add_option("--reasoning-markers", args->reasoning_markers,
                   "End-of-reasoning markers, comma-separated (OPEN|CLOSE for pairs); default </think> and Apriel's");
+  add_sandbox_options(app, args->sandbox);
   app->callback([args, app, &exit_code] { exit_code = run_eval_command(*args, *app); });
 }
 

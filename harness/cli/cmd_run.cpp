@@ -16,7 +16,9 @@
 #include "reports/study_data.h"
 #include "harness/runner/eval_runner.h"
 #include "harness/runner/model_record.h"
+#include "harness/cli/sandbox_cli_options.h"
 #include "harness/runner/scoring_resources.h"
+#include "harness/sandbox/sandbox_code_runner.h"
 #include "harness/runner/study.h"
 #include "harness/store/store.h"
 #include "suites/suite.h"
@@ -27,6 +29,7 @@ namespace {
 struct RunArgs {
   std::string study, db = "hybench.db", out, run, shard, data_dir;
   bool no_report = false;
+  sandbox::SandboxOptions sandbox;
 };
 
 void on_signal(int) { runner::interrupt_flag().store(true); }
@@ -35,6 +38,12 @@ int run_study(const RunArgs& a) {
   runner::Study study = runner::load_study(a.study);
   auto [shard_index, shard_count] = a.shard.empty() ? std::pair<int, int>{0, 1} : runner::parse_shard(a.shard);
   datasets::Catalog catalog(a.data_dir);
+  // MBPP runs model-written code: refuse before any model starts when no sandbox can be built.
+  for (const auto& ss : study.suites) {
+    if (suites::make_suite(ss.suite, {})->info().name != "mbpp") continue;
+    sandbox::SandboxCodeRunner check(a.sandbox);
+    break;
+  }
   store::Store store(a.db);
   std::string run_name = a.run.empty() ? study.name : a.run;
   auto run = store.open_run(run_name, "study", study.raw);
@@ -58,6 +67,7 @@ int run_study(const RunArgs& a) {
     BackendOptions judge_options = bo;
     judge_options.model_name = study.judge_name;
     runner::ScoringResources scoring_resources(study.judge, judge_options);
+    scoring_resources.set_sandbox_options(a.sandbox);
     for (const auto& ss : study.suites) {
       auto suite = suites::make_suite(ss.suite, {});
       const auto& info = suite->info();
@@ -175,6 +185,7 @@ void add_run_command(CLI::App& root, int& exit_code) {
   app->add_option("--shard", args->shard, "Run only slice I of N of the study's items (combine with `hybench merge`)");
   app->add_option("--data-dir", args->data_dir, "Local mirror of the suite data (also HYBENCH_DATA_DIR)");
   app->add_flag("--no-report", args->no_report, "Do not write the report at the end");
+  add_sandbox_options(app, args->sandbox);
   app->callback([args, &exit_code] { exit_code = run_study(*args); });
 }
 

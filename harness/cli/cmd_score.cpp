@@ -19,6 +19,7 @@
 #include "harness/base/files.h"
 #include "harness/base/strings.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/sandbox_cli_options.h"
 #include "harness/runner/scoring_resources.h"
 #include "suites/suite.h"
 
@@ -28,6 +29,7 @@ namespace {
 struct ScoreArgs {
   std::string suite, input, output, data_dir, judge, judge_name, reasoning_markers;
   int jobs = 0;  // 0 = number of cores
+  sandbox::SandboxOptions sandbox;
 };
 
 struct Line {
@@ -171,6 +173,7 @@ int run_score_command(const ScoreArgs& a) {
     if (!a.judge_name.empty()) o.model_name = a.judge_name;
     return o;
   }());
+  resources.set_sandbox_options(a.sandbox);
   suites::ScoringContext ctx = resources.context_for(*suite);
 
   size_t jobs = a.jobs > 0 ? static_cast<size_t>(a.jobs) : std::max(1u, std::thread::hardware_concurrency());
@@ -240,6 +243,7 @@ void add_score_command(CLI::App& root, int& exit_code) {
   app->add_option("--jobs", args->jobs, "Lines graded in parallel (default: the number of cores)");
   app->add_option("--reasoning-markers", args->reasoning_markers,
                   "End-of-reasoning markers, comma-separated (OPEN|CLOSE for pairs); default </think> and Apriel's");
+  add_sandbox_options(app, args->sandbox);
   app->callback([args, &exit_code] { exit_code = run_score_command(*args); });
 }
 

@@ -2,6 +2,7 @@
 
 #include "harness/backends/backend_factory.h"
 #include "harness/base/error.h"
+#include "harness/base/console.h"
 #include "harness/runner/backend_judge.h"
 #include "harness/sandbox/sandbox_code_runner.h"
 
@@ -16,7 +17,13 @@ suites::ScoringContext ScoringResources::context_for(const suites::Suite& suite)
   suites::ScoringContext ctx;
   const std::string& name = suite.info().name;
   if (name == "mbpp") {
-    if (!code_runner_) code_runner_ = std::make_unique<sandbox::SandboxCodeRunner>();
+    if (!code_runner_) {
+      code_runner_ = std::make_unique<sandbox::SandboxCodeRunner>(sandbox_options_);
+      if (sandbox_options_.unsafe_no_sandbox)
+        log_warn("mbpp: --unsafe-no-sandbox: model-written programs run WITHOUT isolation: {}", code_runner_->describe());
+      else
+        log_info("mbpp: programs run in {}", code_runner_->describe());
+    }
     ctx.code_runner = code_runner_.get();
   }
   if (name == "mt_bench") {

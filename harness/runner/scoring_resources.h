@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness/backends/backend_factory.h"
+#include "harness/sandbox/sandbox_options.h"
 #include "suites/common/code_runner.h"
 #include "suites/common/judge.h"
 #include "suites/suite.h"
@@ -18,11 +19,15 @@ class ScoringResources {
   ScoringResources(std::string judge_spec, BackendOptions judge_options);
   ~ScoringResources();
   // Throws Error{usage} when the suite needs a judge and none was given.
+  // Throws Error{config} for MBPP when no sandbox can be built (sandbox_code_runner.h says why).
   suites::ScoringContext context_for(const suites::Suite& suite);
+  // Settings of the MBPP sandbox; call before the first context_for.
+  void set_sandbox_options(sandbox::SandboxOptions options) { sandbox_options_ = std::move(options); }
 
  private:
   std::string judge_spec_;
   BackendOptions judge_options_;
+  sandbox::SandboxOptions sandbox_options_;
   std::unique_ptr<suites::CodeRunner> code_runner_;
   std::unique_ptr<suites::Judge> judge_;
 };

@@ -1,227 +1,250 @@
 #include "harness/sandbox/sandbox_code_runner.h"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <filesystem>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
+#include <boost/process/search_path.hpp>
 
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
+#include "harness/sandbox/seccomp_filter.h"
 
 namespace hb::sandbox {
 namespace {
 
-namespace bp = boost::process;
-constexpr int kSetupFailedExit = 125;
-// Root mode runs each program under a uid of its own: 2e9 + (pid mod 65536) * 256 + (run mod 256). Distinct
-// for concurrent hybench processes (different pids) and for up to 256 runs in a row of one process, so that
-// zombies of an earlier run (counted against RLIMIT_NPROC until init reaps them) never limit a later one and
-// killing "every process of the uid" never touches another run. No passwd entry is needed.
+// Root runs each box under a uid of its own: 2e9 + (pid mod 65536) * 256 + (run mod 256), distinct for
+// concurrent hybench processes and for 256 runs in a row, needing no passwd entry. The process limit then
+// counts only that box's processes.
 constexpr long kFirstRunUid = 2000000000L;
 constexpr long kRunsPerProcess = 256;
+constexpr const char* kBoxProgram = "/tmp/hb_program.py";
+constexpr const char* kBoxPath = "/usr/local/bin:/usr/bin:/bin";
 
-// Runs in the child between fork and exec: only async-signal-safe system calls.
-struct ChildSetup : bp::extend::handler {
-  int isolation = 0;  // 0 none, 1 netns, 2 userns+netns
-  int uid = -1;       // switch to this uid/gid (root mode)
-  rlim_t cpu_s = 0, as_bytes = 0, fsize_bytes = 0, nproc = 0, nofile = 0;
-
-  template <class Executor>
-  void on_exec_setup(Executor&) const {
-    setpgid(0, 0);
-    if (isolation == 1 && unshare(CLONE_NEWNET) != 0) _exit(kSetupFailedExit);
-    if (isolation == 2 && unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) _exit(kSetupFailedExit);
-    struct rlimit r;
-    r.rlim_cur = r.rlim_max = cpu_s;
-    setrlimit(RLIMIT_CPU, &r);
-    r.rlim_cur = r.rlim_max = as_bytes;
-    setrlimit(RLIMIT_AS, &r);
-    r.rlim_cur = r.rlim_max = fsize_bytes;
-    setrlimit(RLIMIT_FSIZE, &r);
-    r.rlim_cur = r.rlim_max = nofile;
-    setrlimit(RLIMIT_NOFILE, &r);
-    r.rlim_cur = r.rlim_max = 0;
-    setrlimit(RLIMIT_CORE, &r);
-    r.rlim_cur = r.rlim_max = nproc;
-    setrlimit(RLIMIT_NPROC, &r);
-    if (uid >= 0) {
-      if (setgroups(0, nullptr) != 0 || setgid(uid) != 0 || setuid(uid) != 0) _exit(kSetupFailedExit);
-    }
-  }
-};
-
-// Real uid of a live (non-zombie) process from /proc/<pid>/status, or -1.
-long proc_uid(const char* pid) {
-  char path[300];
-  std::snprintf(path, sizeof path, "/proc/%s/status", pid);
-  FILE* f = std::fopen(path, "r");
-  if (!f) return -1;
-  char line[256];
-  long uid = -1;
-  while (std::fgets(line, sizeof line, f)) {
-    // A zombie is already dead: its parent (or init) reaps it.
-    if (std::strncmp(line, "State:", 6) == 0 && std::strchr(line, 'Z') != nullptr) break;
-    if (std::strncmp(line, "Uid:", 4) == 0) {
-      uid = std::strtol(line + 4, nullptr, 10);
-      break;
-    }
-  }
-  std::fclose(f);
-  return uid;
+std::string find_tool(const std::string& configured, const char* usual, const char* name) {
+  if (!configured.empty()) return access(configured.c_str(), X_OK) == 0 ? configured : "";
+  if (access(usual, X_OK) == 0) return usual;
+  auto p = boost::process::search_path(name);
+  return p.empty() ? "" : p.string();
 }
 
-// Calls fn(pid) for every process whose real uid is uid; returns how many there were.
-template <class Fn>
-int for_each_process_of(long uid, Fn fn) {
+// A memfd holding `data`, positioned at 0 (bubblewrap reads it to the end); one per run, since concurrent
+// readers of one descriptor would share its file offset.
+int memfd_with(const char* name, const std::string& data) {
+  int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    off += static_cast<size_t>(n);
+  }
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+// Live processes of a real uid (zombies excluded), for the process limit of modes without a uid per run.
+int count_processes_of(uid_t uid) {
   DIR* d = opendir("/proc");
   if (!d) return 0;
   int n = 0;
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    if (proc_uid(e->d_name) != uid) continue;
-    ++n;
-    fn(static_cast<pid_t>(std::atol(e->d_name)));
+    std::ifstream f(std::string("/proc/") + e->d_name + "/status");
+    std::string line;
+    bool zombie = false;
+    while (std::getline(f, line)) {
+      if (line.rfind("State:", 0) == 0) zombie = line.find('Z') != std::string::npos;
+      if (line.rfind("Uid:", 0) == 0) {
+        if (!zombie && std::strtoul(line.c_str() + 4, nullptr, 10) == uid) ++n;
+        break;
+      }
+    }
   }
   closedir(d);
   return n;
 }
 
-void kill_all_of_uid(long uid) {
-  for (int round = 0; round < 200; ++round) {
-    int n = for_each_process_of(uid, [](pid_t pid) { kill(pid, SIGKILL); });
-    if (n == 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+std::string first_line(const std::string& s) {
+  std::string t = s.substr(0, s.find('\n'));
+  return t.size() > 300 ? t.substr(0, 300) + "..." : t;
+}
+
+std::string mib(size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f MiB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
+}
+
+const char* signal_reason(int sig) {
+  switch (sig) {
+    case SIGXCPU: return "CPU time limit (SIGXCPU)";
+    case SIGXFSZ: return "file size limit (SIGXFSZ)";
+    case SIGKILL: return "killed (SIGKILL)";
+    case SIGSEGV: return "segmentation fault (SIGSEGV)";
+    case SIGSYS: return "forbidden system call (SIGSYS)";
+    case SIGABRT: return "aborted (SIGABRT)";
+    default: return nullptr;
   }
 }
 
-void kill_group(pid_t pgid) {
-  for (int round = 0; round < 100; ++round) {
-    if (killpg(pgid, SIGKILL) != 0) return;  // ESRCH: the group is gone
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-}
-
-// The last `cap` bytes of a file; sets truncated when the file was longer.
-std::string file_tail(const std::string& path, size_t cap, bool& truncated) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return {};
-  std::streamoff size = in.tellg();
-  std::streamoff start = size > static_cast<std::streamoff>(cap) ? size - static_cast<std::streamoff>(cap) : 0;
-  if (start > 0) truncated = true;
-  in.seekg(start);
-  std::string s(static_cast<size_t>(size - start), '\0');
-  in.read(&s[0], static_cast<std::streamsize>(s.size()));
-  return sanitize_utf8(s);
-}
-
-std::string find_python(const std::string& configured) {
-  if (!configured.empty()) return configured;
-  if (access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
-  auto p = bp::search_path("python3");
-  if (p.empty()) return "";
-  return p.string();
+// Removes an unsafe-mode run folder even when the program made parts of it unreadable; never follows links.
+void remove_tree(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (!ec) return;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec)) chmod(it->path().c_str(), 0700);
+  chmod(dir.c_str(), 0700);
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace
 
+const char* isolation_name(Isolation isolation) {
+  switch (isolation) {
+    case Isolation::bwrap_run_uid: return "bubblewrap, a uid per run";
+    case Isolation::bwrap_root: return "bubblewrap as root";
+    case Isolation::bwrap_user: return "bubblewrap in an unprivileged user namespace";
+    case Isolation::unsafe_none: return "UNSAFE: no sandbox";
+  }
+  return "?";
+}
+
 SandboxCodeRunner::SandboxCodeRunner(SandboxOptions options) : options_(std::move(options)) {
   if (options_.parallelism < 1) options_.parallelism = 1;
-  python_ = find_python(options_.python);
+  python_ = find_tool(options_.python, "/usr/bin/python3", "python3");
   if (python_.empty())
-    throw Error(ErrorCode::config, "sandbox: python3 not found; install python3 or pass its path in SandboxOptions::python");
-  as_root_ = geteuid() == 0;
-  const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/hb-sandbox-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (!mkdtemp(buf.data()))
-    throw Error(ErrorCode::io, "sandbox: cannot create a temporary directory under " + tmpl + "; set TMPDIR to a writable folder");
-  base_dir_ = buf.data();
-  chmod(base_dir_.c_str(), 0711);  // run directories are reachable, the base is not writable by programs
-  net_isolation_ = probe_isolation();
-  if (net_isolation_ == NetIsolation::none && options_.require_network_isolation)
-    throw Error(ErrorCode::config, "sandbox: no network namespace can be created (unshare failed); run as root or enable unprivileged user namespaces");
-  busy_.assign(static_cast<size_t>(options_.parallelism), false);
-}
-
-SandboxCodeRunner::~SandboxCodeRunner() {
-  std::error_code ec;
-  std::filesystem::remove_all(base_dir_, ec);
-}
-
-SandboxCodeRunner::NetIsolation SandboxCodeRunner::probe_isolation() const {
-  for (int attempt : {as_root_ ? 1 : 2, 2}) {
-    pid_t pid = fork();
-    if (pid < 0) return NetIsolation::none;
-    if (pid == 0) {
-      int flags = attempt == 1 ? CLONE_NEWNET : (CLONE_NEWUSER | CLONE_NEWNET);
-      _exit(unshare(flags) == 0 ? 0 : 1);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return attempt == 1 ? NetIsolation::netns : NetIsolation::userns_netns;
+    throw Error(ErrorCode::config, "sandbox: python3 not found; install python3 or pass its path (--sandbox-python)");
+  if (options_.unsafe_no_sandbox) {
+    isolation_ = Isolation::unsafe_none;
+    return;
   }
-  return NetIsolation::none;
+  bwrap_ = find_tool(options_.bwrap, "/usr/bin/bwrap", "bwrap");
+  std::vector<std::string> why;
+  if (bwrap_.empty()) {
+    why.push_back("bubblewrap (bwrap) is not installed" + (options_.bwrap.empty() ? "" : " at " + options_.bwrap) + ": apt-get install bubblewrap");
+  } else {
+    layout_ = probe_python_layout(python_);
+    seccomp_bpf_ = build_seccomp_bpf();
+    std::vector<Isolation> modes = geteuid() == 0 ? std::vector<Isolation>{Isolation::bwrap_run_uid, Isolation::bwrap_root}
+                                                  : std::vector<Isolation>{Isolation::bwrap_user};
+    for (Isolation m : modes) {
+      std::string no = try_mode(m);
+      if (no.empty()) {
+        isolation_ = m;
+        return;
+      }
+      why.push_back(std::string(isolation_name(m)) + ": " + no);
+    }
+  }
+  std::string all;
+  for (const auto& w : why) all += (all.empty() ? "" : "; ") + w;
+  throw Error(ErrorCode::config,
+              "sandbox: cannot isolate model-written programs (" + all +
+                  "). The MBPP sandbox needs bubblewrap and either root or unprivileged user namespaces "
+                  "(user.max_user_namespaces > 0; kernel.unprivileged_userns_clone=1 where that sysctl exists). "
+                  "To run the programs without any isolation, pass --unsafe-no-sandbox");
+}
+
+std::string SandboxCodeRunner::try_mode(Isolation mode) {
+  isolation_ = mode;
+  suites::RunResult r = run_isolated("import sys\nsys.exit(0)\n", 30.0, 0);
+  isolation_ = Isolation::unsafe_none;
+  if (r.passed()) return "";
+  std::string detail = first_line(r.stderr_tail);
+  return r.reason + (detail.empty() ? "" : " (" + detail + ")");
 }
 
 std::string SandboxCodeRunner::describe() const {
-  std::string net = net_isolation_ == NetIsolation::netns         ? "network namespace"
-                    : net_isolation_ == NetIsolation::userns_netns ? "user+network namespace"
-                                                                   : "NO network isolation (unshare not permitted)";
-  return python_ + " in a fresh temp dir; " + net + "; rlimits cpu/as/fsize/nproc/nofile" +
-         (as_root_ ? "; a uid per run" : "") + "; " + std::to_string(options_.parallelism) + " in parallel";
+  const SandboxLimits& l = options_.limits;
+  char limits[256];
+  std::snprintf(limits, sizeof limits, "wall %.1f s, cpu %.1f s, memory %s, %d processes, files %s, tmpfs %s",
+                l.wall_s, l.cpu_s, mib(l.memory_bytes).c_str(), l.processes, mib(l.file_size_bytes).c_str(),
+                mib(l.tmpfs_bytes).c_str());
+  if (isolation_ == Isolation::unsafe_none)
+    return python_ + " with NO isolation (--unsafe-no-sandbox): rlimits only (" + limits + ")";
+  return python_ + " in " + isolation_name(isolation_) +
+         " (mount, pid, ipc, uts, net, cgroup namespaces; read-only interpreter-only root; seccomp); " + limits +
+         "; " + std::to_string(options_.parallelism) + " in parallel";
 }
 
-int SandboxCodeRunner::acquire_slot() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] {
-    for (bool b : busy_)
-      if (!b) return true;
-    return false;
-  });
-  for (size_t i = 0; i < busy_.size(); ++i) {
-    if (!busy_[i]) {
-      busy_[i] = true;
-      return static_cast<int>(i);
-    }
-  }
-  return 0;  // unreachable
+unsigned long SandboxCodeRunner::process_limit() const {
+  // bubblewrap's monitor and the namespace's init count too.
+  const unsigned long per_box = static_cast<unsigned long>(options_.limits.processes) + 2;
+  if (isolation_ == Isolation::bwrap_run_uid) return per_box;
+  // Shared uid: the limit counts all of its processes, so leave room for the ones already running.
+  return static_cast<unsigned long>(count_processes_of(getuid())) + per_box * static_cast<unsigned long>(options_.parallelism);
 }
 
-void SandboxCodeRunner::release_slot(int slot) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    busy_[static_cast<size_t>(slot)] = false;
-  }
-  cv_.notify_one();
+BoxCommand SandboxCodeRunner::bwrap_command(Isolation mode, long run_id, int program_fd, int seccomp_fd) const {
+  const SandboxLimits& l = options_.limits;
+  BoxCommand c;
+  c.fds = {program_fd, seccomp_fd};  // fd 3 and 4 in bwrap; the status pipe is fd 5
+  c.status_pipe = true;
+  c.env = {std::string("PATH=") + kBoxPath};
+  std::vector<std::string>& a = c.argv;
+  a = {bwrap_, "--unshare-all"};
+  if (mode != Isolation::bwrap_root) a.push_back("--unshare-user");
+  a.insert(a.end(), {"--die-with-parent", "--new-session", "--hostname", "hb-sandbox", "--json-status-fd", "5",
+                     "--seccomp", "4"});
+  auto layout = layout_.bwrap_args();
+  a.insert(a.end(), layout.begin(), layout.end());
+  a.insert(a.end(), {"--proc", "/proc", "--size", "65536", "--tmpfs", "/dev"});
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"}) a.insert(a.end(), {"--dev-bind", dev, dev});
+  a.insert(a.end(), {"--symlink", "../tmp", "/dev/shm", "--remount-ro", "/dev"});
+  a.insert(a.end(), {"--size", std::to_string(l.tmpfs_bytes), "--perms", "1777", "--tmpfs", "/tmp", "--symlink", "../tmp",
+                     "/var/tmp", "--perms", "0644", "--file", "3", kBoxProgram, "--remount-ro", "/", "--chdir", "/tmp",
+                     "--clearenv", "--setenv", "PATH", kBoxPath, "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
+                     "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--",
+                     layout_.python, "-I", "-B", kBoxProgram});
+  if (mode == Isolation::bwrap_run_uid)
+    c.uid = static_cast<int>(kFirstRunUid + (static_cast<long>(getpid()) % 65536) * kRunsPerProcess + run_id % kRunsPerProcess);
+  c.cpu_s = static_cast<unsigned long>(l.cpu_s + 0.999);
+  c.memory_bytes = l.memory_bytes;
+  c.file_size_bytes = l.file_size_bytes;
+  c.processes = process_limit();
+  c.open_files = static_cast<unsigned long>(l.open_files);
+  return c;
 }
 
 suites::RunResult SandboxCodeRunner::run(const std::string& program, double timeout_s) {
-  int slot = acquire_slot();
+  long id;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return running_ < options_.parallelism; });
+    ++running_;
+    id = ++runs_;
+  }
+  double limit = std::min(timeout_s, options_.limits.wall_s);
   suites::RunResult r;
   try {
-    r = run_in_slot(program, timeout_s, slot);
+    r = isolated() ? run_isolated(program, limit, id) : run_unsafe(program, limit, id);
   } catch (const std::exception& e) {
+    r = {};
     r.status = suites::RunResult::Status::error;
     r.reason = std::string("sandbox failure: ") + e.what();
   }
-  release_slot(slot);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_;
+  }
+  cv_.notify_one();
   return r;
 }
 
@@ -247,133 +270,113 @@ std::vector<suites::RunResult> SandboxCodeRunner::run_all(const std::vector<std:
   return out;
 }
 
-suites::RunResult SandboxCodeRunner::run_in_slot(const std::string& program, double timeout_s, int slot) {
-  using Status = suites::RunResult::Status;
-  suites::RunResult r;
-  unsigned long long id;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    id = ++counter_;
+suites::RunResult SandboxCodeRunner::run_isolated(const std::string& program, double timeout_s, long run_id) {
+  int program_fd = memfd_with("hb-program", program);
+  int seccomp_fd = memfd_with("hb-seccomp", seccomp_bpf_);
+  BoxExit exit;
+  if (program_fd < 0 || seccomp_fd < 0) {
+    exit.error = std::string("memfd_create failed: ") + std::strerror(errno);
+  } else {
+    exit = run_box(bwrap_command(isolation_, run_id, program_fd, seccomp_fd), timeout_s, options_.limits.output_bytes,
+                   options_.limits.output_tail_bytes);
   }
-  const long uid = as_root_ ? kFirstRunUid + (static_cast<long>(getpid()) % 65536) * kRunsPerProcess +
-                                  static_cast<long>(id % kRunsPerProcess)
-                            : -1;
-  const std::string dir = base_dir_ + "/run-" + std::to_string(id);
-  if (mkdir(dir.c_str(), 0700) != 0) {
-    r.status = Status::error;
-    r.reason = "cannot create " + dir;
+  if (program_fd >= 0) close(program_fd);
+  if (seccomp_fd >= 0) close(seccomp_fd);
+  return interpret(exit, timeout_s);
+}
+
+suites::RunResult SandboxCodeRunner::run_unsafe(const std::string& program, double timeout_s, long run_id) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/hb-unsafe-" + std::to_string(run_id) + "-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data())) {
+    suites::RunResult r;
+    r.reason = "cannot create a folder under " + tmpl + "; set TMPDIR to a writable folder";
     return r;
   }
-  if (uid >= 0 && chown(dir.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(uid)) != 0) {
-    r.status = Status::error;
-    r.reason = "cannot hand " + dir + " to the sandbox uid";
-    return r;
-  }
+  const std::string dir = buf.data();
   {
     std::ofstream f(dir + "/prog.py", std::ios::binary);
     f << program;
-    if (!f) {
-      r.status = Status::error;
-      r.reason = "cannot write the program into " + dir;
-      return r;
-    }
   }
-  const std::string out_path = dir + "/.stdout", err_path = dir + "/.stderr";
+  const SandboxLimits& l = options_.limits;
+  BoxCommand c;
+  c.argv = {python_, "-I", "-B", "prog.py"};
+  c.env = {std::string("PATH=") + kBoxPath, "HOME=" + dir, "TMPDIR=" + dir, "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"};
+  c.cwd = dir;
+  c.reap_subtree = false;
+  c.cpu_s = static_cast<unsigned long>(l.cpu_s + 0.999);
+  c.memory_bytes = l.memory_bytes;
+  c.file_size_bytes = l.file_size_bytes;
+  c.processes = process_limit();
+  c.open_files = static_cast<unsigned long>(l.open_files);
+  BoxExit exit = run_box(c, timeout_s, l.output_bytes, l.output_tail_bytes);
+  remove_tree(dir);
+  return interpret(exit, timeout_s);
+}
 
-  ChildSetup setup;
-  setup.isolation = net_isolation_ == NetIsolation::netns ? 1 : net_isolation_ == NetIsolation::userns_netns ? 2 : 0;
-  setup.uid = static_cast<int>(uid);
-  setup.cpu_s = static_cast<rlim_t>(timeout_s + options_.limits.cpu_s_extra + 0.999);
-  setup.as_bytes = options_.limits.address_space_bytes;
-  setup.fsize_bytes = options_.limits.file_size_bytes;
-  setup.nofile = static_cast<rlim_t>(options_.limits.max_open_files);
-  if (uid >= 0) {
-    setup.nproc = static_cast<rlim_t>(options_.limits.max_processes);
-  } else {
-    // Without a uid of its own the limit counts every process of the user: leave room for them.
-    int existing = for_each_process_of(static_cast<long>(getuid()), [](pid_t) {});
-    setup.nproc = static_cast<rlim_t>(existing + options_.limits.max_processes * options_.parallelism);
-  }
-
-  bp::environment env;
-  env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  env["HOME"] = dir;
-  env["TMPDIR"] = dir;
-  env["LANG"] = "C.UTF-8";
-  env["PYTHONDONTWRITEBYTECODE"] = "1";
-
-  auto t0 = std::chrono::steady_clock::now();
-  std::error_code ec;
-  bp::child child(python_, std::vector<std::string>{"-I", "-B", "prog.py"}, bp::start_dir = dir, env,
-                  bp::std_in < "/dev/null", bp::std_out > out_path, bp::std_err > err_path, setup, ec);
-  if (ec || !child.valid()) {
+suites::RunResult SandboxCodeRunner::interpret(const BoxExit& e, double timeout_s) const {
+  using Status = suites::RunResult::Status;
+  suites::RunResult r;
+  if (!e.started) {
     r.status = Status::error;
-    r.reason = "cannot start " + python_ + ": " + ec.message();
-    std::error_code rm;
-    std::filesystem::remove_all(dir, rm);
+    r.reason = "sandbox failure: " + e.error;
     return r;
   }
-  const pid_t pid = child.id();
-  setpgid(pid, pid);  // also from the parent, so that killpg works even before the child ran setpgid
-  bool timed_out = false;
-  auto sleep_ms = std::chrono::microseconds(200);
-  while (true) {
-    std::error_code wec;
-    if (!child.running(wec)) break;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (elapsed > timeout_s) {
-      timed_out = true;
-      kill_group(pid);
-      break;
-    }
-    std::this_thread::sleep_for(sleep_ms);
-    if (sleep_ms < std::chrono::milliseconds(10)) sleep_ms *= 2;
-  }
-  {
-    std::error_code wec;
-    child.wait(wec);
-  }
-  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  // Whatever the program left behind (background children, a fork bomb) dies with it.
-  kill_group(pid);
-  if (uid >= 0) kill_all_of_uid(uid);
-
-  int raw = child.native_exit_code();
-  r.stdout_tail = file_tail(out_path, options_.limits.output_tail_bytes, r.output_truncated);
-  r.stderr_tail = file_tail(err_path, options_.limits.output_tail_bytes, r.output_truncated);
-  char buf[128];
-  if (timed_out) {
+  r.wall_s = e.wall_s;
+  r.stdout_tail = sanitize_utf8(e.stdout_tail);
+  r.stderr_tail = sanitize_utf8(e.stderr_tail);
+  r.output_truncated = e.truncated;
+  char buf[160];
+  if (e.timed_out) {
     r.status = Status::timeout;
-    std::snprintf(buf, sizeof buf, "killed after the %.1f s wall-clock limit", timeout_s);
+    std::snprintf(buf, sizeof buf, "killed after the %.1f s wall-clock limit, with every process it started", timeout_s);
     r.reason = buf;
-  } else if (WIFEXITED(raw)) {
-    r.exit_code = WEXITSTATUS(raw);
-    if (r.exit_code == 0) {
-      r.status = Status::passed;
-    } else if (r.exit_code == kSetupFailedExit && r.stderr_tail.empty()) {
-      r.status = Status::error;
-      r.reason = "sandbox setup failed in the child (namespace, uid or limits)";
-    } else {
-      r.status = Status::failed;
-      bool oom = r.stderr_tail.find("MemoryError") != std::string::npos;
-      r.reason = oom ? "memory limit (MemoryError)" : "exit status " + std::to_string(r.exit_code);
-    }
-  } else if (WIFSIGNALED(raw)) {
-    r.signal = WTERMSIG(raw);
-    r.status = Status::crashed;
-    switch (r.signal) {
-      case SIGXFSZ: r.reason = "file size limit: output or a file went over the cap"; break;
-      case SIGXCPU: r.reason = "CPU time limit"; break;
-      case SIGKILL: r.reason = "killed (SIGKILL)"; break;
-      case SIGSEGV: r.reason = "segmentation fault"; break;
-      default: r.reason = "killed by signal " + std::to_string(r.signal); break;
-    }
-  } else {
-    r.status = Status::error;
-    r.reason = "unknown exit status";
+    return r;
   }
-  std::error_code rm;
-  std::filesystem::remove_all(dir, rm);
+  if (e.output_limit) {
+    r.status = Status::crashed;
+    r.reason = "output limit: more than " + std::to_string(options_.limits.output_bytes) +
+               " bytes on stdout/stderr; killed with every process it started";
+    return r;
+  }
+  const bool boxed = isolation_ != Isolation::unsafe_none;
+  if (boxed && e.status_text.find("\"child-pid\"") == std::string::npos) {
+    r.status = Status::error;
+    std::string said = first_line(r.stderr_tail);
+    r.reason = "sandbox setup failed: " + (said.empty() ? bwrap_ + " exited with status " +
+                                                              std::to_string(WIFEXITED(e.wait_status) ? WEXITSTATUS(e.wait_status) : -1) +
+                                                              " and no message"
+                                                        : said);
+    return r;
+  }
+  int sig = 0, code = -1;
+  if (WIFSIGNALED(e.wait_status)) {
+    sig = WTERMSIG(e.wait_status);
+  } else if (WIFEXITED(e.wait_status)) {
+    code = WEXITSTATUS(e.wait_status);
+    // bubblewrap reports a program killed by signal N as exit status 128 + N.
+    if (boxed && code > 128 && code < 128 + 32) sig = code - 128;
+  }
+  if (code == 0) {
+    r.status = Status::passed;
+    r.exit_code = 0;
+    return r;
+  }
+  if (sig != 0) {
+    r.status = Status::crashed;
+    r.signal = sig;
+    r.exit_code = code;
+    const char* known = signal_reason(sig);
+    r.reason = known ? known : "killed by signal " + std::to_string(sig);
+    if (sig == SIGKILL && r.stderr_tail.empty()) r.reason += ": a limit was hit (memory, processes) or the box was killed";
+    return r;
+  }
+  r.status = Status::failed;
+  r.exit_code = code;
+  bool oom = r.stderr_tail.find("MemoryError") != std::string::npos;
+  r.reason = oom ? "memory limit (MemoryError)" : "exit status " + std::to_string(code);
   return r;
 }
 

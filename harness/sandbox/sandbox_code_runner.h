@@ -1,44 +1,36 @@
 #pragma once
-// A CodeRunner that runs each program with python3 in a fresh temporary directory, through Boost.Process:
-//   - its own process group; on timeout or exit the whole group is killed with SIGKILL and reaped;
-//   - setrlimit in the child: CPU seconds, address space, file size (which also caps stdout/stderr, written
-//     to files), open files, process count, no core dumps;
-//   - no network: the child enters a new network namespace with unshare(2) before exec (as root directly;
-//     otherwise inside a new user namespace). When neither is allowed the run goes on with the network
-//     reachable, and describe() says so (best effort, documented in docs/SUITES.md);
-//   - as root, each run gets its own unprivileged uid (2e9 + (pid mod 65536) * 256 + run mod 256), so the process limit
-//     is per program, files outside the run directory cannot be written, and every process of that uid is
-//     killed after the run (even one that escaped the process group with setsid);
-//   - at most `parallelism` programs at once; run() blocks for a free slot.
+// The CodeRunner for model-written programs (MBPP). Each program runs in its own bubblewrap box
+// (docs/SANDBOX.md): fresh mount, PID, IPC, UTS, network, cgroup and (unless root without user
+// namespaces) user namespaces; a read-only root holding only the interpreter (box_layout.h); a private
+// size-capped tmpfs as /tmp, working directory, /var/tmp and /dev/shm; /dev with null, zero, random, urandom;
+// its own /proc; a seccomp filter (seccomp_filter.h); rlimits. The program text goes in through a memfd,
+// its output comes back through pipes (box_process.h). Killing the namespace's init kills every process of
+// the program.
+//
+// How it gets there, tried in order when the box is built (a real python3 run proves each):
+//   root:   bwrap under a uid of its own per run (needs user namespaces for that uid), else bwrap as root
+//           (the program keeps uid 0 in the box but no capabilities);
+//   a user: bwrap in an unprivileged user namespace.
+// When none works the constructor throws Error{config} naming what is missing, unless
+// options.unsafe_no_sandbox is set (rlimits and a temporary folder only; describe() says UNSAFE).
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "harness/sandbox/box_layout.h"
+#include "harness/sandbox/box_process.h"
+#include "harness/sandbox/sandbox_options.h"
 #include "suites/common/code_runner.h"
 
 namespace hb::sandbox {
 
-struct SandboxLimits {
-  double cpu_s_extra = 1.0;                    // RLIMIT_CPU = timeout + this
-  size_t address_space_bytes = 2ull << 30;     // RLIMIT_AS
-  size_t file_size_bytes = 16ull << 20;        // RLIMIT_FSIZE: any file, stdout and stderr included
-  int max_processes = 32;                      // RLIMIT_NPROC (per slot uid when root)
-  int max_open_files = 256;                    // RLIMIT_NOFILE
-  size_t output_tail_bytes = 8 << 10;          // how much of stdout/stderr is kept in the result
-};
-
-struct SandboxOptions {
-  std::string python;          // "" = /usr/bin/python3 if present, else python3 on PATH
-  int parallelism = 2;
-  SandboxLimits limits;
-  bool require_network_isolation = false;  // throw from the constructor when no namespace can be made
-};
+enum class Isolation { bwrap_run_uid, bwrap_root, bwrap_user, unsafe_none };
+const char* isolation_name(Isolation isolation);
 
 class SandboxCodeRunner : public suites::CodeRunner {
  public:
   explicit SandboxCodeRunner(SandboxOptions options = {});
-  ~SandboxCodeRunner() override;
   SandboxCodeRunner(const SandboxCodeRunner&) = delete;
   SandboxCodeRunner& operator=(const SandboxCodeRunner&) = delete;
 
@@ -46,24 +38,28 @@ class SandboxCodeRunner : public suites::CodeRunner {
   std::vector<suites::RunResult> run_all(const std::vector<std::string>& programs, double timeout_s) override;
   std::string describe() const override;
 
-  bool network_isolated() const { return net_isolation_ != NetIsolation::none; }
+  Isolation isolation() const { return isolation_; }
+  bool isolated() const { return isolation_ != Isolation::unsafe_none; }
+  const SandboxOptions& options() const { return options_; }
 
  private:
-  enum class NetIsolation { none, netns, userns_netns };
-  int acquire_slot();
-  void release_slot(int slot);
-  suites::RunResult run_in_slot(const std::string& program, double timeout_s, int slot);
-  NetIsolation probe_isolation() const;
+  BoxCommand bwrap_command(Isolation mode, long run_id, int program_fd, int seccomp_fd) const;
+  suites::RunResult run_isolated(const std::string& program, double timeout_s, long run_id);
+  suites::RunResult run_unsafe(const std::string& program, double timeout_s, long run_id);
+  suites::RunResult interpret(const BoxExit& exit, double timeout_s) const;
+  std::string try_mode(Isolation mode);  // "" when a trivial program runs in this mode, else why not
+  unsigned long process_limit() const;
 
   SandboxOptions options_;
-  std::string python_;
-  std::string base_dir_;
-  bool as_root_ = false;
-  NetIsolation net_isolation_ = NetIsolation::none;
+  std::string python_;   // as configured / found
+  std::string bwrap_;
+  BoxLayout layout_;
+  std::string seccomp_bpf_;
+  Isolation isolation_ = Isolation::unsafe_none;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<bool> busy_;
-  unsigned long long counter_ = 0;
+  int running_ = 0;
+  long runs_ = 0;
 };
 
 }  // namespace hb::sandbox

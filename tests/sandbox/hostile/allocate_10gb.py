@@ -1,0 +1,2 @@
+x = bytearray(10 * 1024 ** 3)
+print(len(x))

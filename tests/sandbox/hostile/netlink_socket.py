@@ -1,0 +1,2 @@
+import socket
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)

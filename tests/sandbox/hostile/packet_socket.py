@@ -1,0 +1,2 @@
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)

@@ -1,0 +1,2 @@
+# A world-writable file outside the box.
+open('{{PROBE}}/victim.txt', 'w').write('ESC' 'APED')
