@@ -113,6 +113,46 @@ TEST(CudaKernels, DecodeAttentionLargeBatchShortSplits) {
   }
 }
 
+// Sliding window: each row attends to its last W keys only. Against the CPU reference with the same window
+// (itself checked against float64 loops in test_ops_cpu.cpp), rows shorter and longer than W, W = 1, a W
+// larger than the context, and the split plans; and a row whose window excludes keys must differ from full
+// attention (the kernel really ignores them).
+TEST(CudaKernels, DecodeAttentionSlidingWindowMatchesReference) {
+  NEED_CUDA();
+  torch::manual_seed(3);
+  const int Hq = 8, Hkv = 2, HD = 64, max_ctx = 3000, slots = 3, B = 4;
+  auto k = torch::randn({slots, Hkv, max_ctx, HD}, cuda_bf16());
+  auto v = torch::randn({slots, Hkv, max_ctx, HD}, cuda_bf16());
+  for (int per_sm : {0, 1, 64}) {
+    hb::cuda::set_decode_attention_ctas_per_sm(per_sm);
+    for (int W : {1, 5, 64, 1000, 4096}) {
+      auto q = torch::randn({B, Hq * HD}, cuda_bf16());
+      std::vector<int32_t> sl = {0, 2, -1, 1}, ln = {3, 700, 50, 2999};
+      auto out = torch::full({B, Hq * HD}, 7.0, cuda_bf16());
+      kc::decode_attention(q, k, v, torch::tensor(sl, torch::kInt32).to(torch::kCUDA),
+                           torch::tensor(ln, torch::kInt32).to(torch::kCUDA), out, max_ctx, W);
+      torch::cuda::synchronize();
+      for (int b = 0; b < B; ++b) {
+        if (sl[size_t(b)] < 0) {
+          EXPECT_EQ(out[b].abs().max().item<float>(), 0.f);
+          continue;
+        }
+        const int L = ln[size_t(b)];
+        auto kk = cpu_f32(k[sl[size_t(b)]].narrow(1, 0, L).transpose(0, 1));
+        auto vv = cpu_f32(v[sl[size_t(b)]].narrow(1, 0, L).transpose(0, 1));
+        auto qq = cpu_f32(q[b]).view({1, Hq, HD});
+        auto ref = hb::kernels::gqa_attention(qq, kk, vv, L - 1, W).view({-1});
+        EXPECT_LT(rel_err(out[b], ref), 1e-2) << "per_sm " << per_sm << " W " << W << " len " << L;
+        if (L > W) {
+          auto full = hb::kernels::gqa_attention(qq, kk, vv, L - 1).view({-1});
+          EXPECT_GT(rel_err(out[b], full), 5e-2) << "W " << W << " len " << L << ": the window was not applied";
+        }
+      }
+    }
+  }
+  hb::cuda::set_decode_attention_ctas_per_sm(0);
+}
+
 TEST(CudaKernels, RopeKVWriteMatchesReference) {
   NEED_CUDA();
   torch::manual_seed(2);
