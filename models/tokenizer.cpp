@@ -51,8 +51,7 @@ std::string field_value(const json& j) {
   return v.size() > 80 ? v.substr(0, 80) + "..." : v;
 }
 
-// The ids a special-token reference of a post-processor stands for: TemplateProcessing's special_tokens
-// entry (its "ids"), or Roberta/Bert's ["<s>", 0] pair.
+// The ids a SpecialToken piece of a TemplateProcessing template stands for: its special_tokens entry's "ids".
 std::vector<int32_t> template_token_ids(const json& post, const std::string& name, const std::string& path) {
   auto table = post.find("special_tokens");
   if (table == post.end() || !table->is_object() || !table->contains(name) || !(*table)[name].contains("ids")) {
@@ -206,7 +205,11 @@ void Tokenizer::add_pre_steps(const json& pre, const std::string& path, bool& ha
     }
     PreStep st;
     st.split = true;
-    st.pattern = pretokenizer_pattern_from_regex((*pat)["Regex"].get<std::string>());
+    try {
+      st.pattern = pretokenizer_pattern_from_regex((*pat)["Regex"].get<std::string>());
+    } catch (const Error& e) {
+      throw tok_error(path, e.message());  // name the file too
+    }
     pre_steps_.push_back(st);
   } else if (type == "ByteLevel") {
     PreStep st;

@@ -189,6 +189,9 @@ TEST(Tokenizer, UnsupportedNormalizerPreTokenizerAndPostProcessorAreNamed) {
   j["pre_tokenizer"] = {{"type", "Whitespace"}};
   expect_tokenizer_error(j, {"pre_tokenizer type 'Whitespace'"});
   j = base;
+  j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\w+";
+  expect_tokenizer_error(j, {"unsupported pre-tokenizer regex '\\w+"});
+  j = base;
   j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed";
   expect_tokenizer_error(j, {"behavior 'Removed'"});
   j = base;
