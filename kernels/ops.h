@@ -19,7 +19,10 @@ torch::Tensor rope(const torch::Tensor& x, const torch::Tensor& positions, doubl
 // Causal GQA attention of T queries against the first `q_start + T` cached keys (the queries sit at
 // absolute positions q_start..q_start+T-1). q: [T, nh, hd]; k, v: [S >= q_start+T, nkv, hd]. Softmax in
 // fp32. Returns [T, nh*hd]. Covers prefill (q_start 0), chunked prefill and decode (T = 1).
-torch::Tensor gqa_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t q_start);
+// window > 0: sliding-window attention as Mistral defines it, the query at position p attends to keys at
+// positions p-window+1..p (its last `window` keys); 0 = every earlier key.
+torch::Tensor gqa_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t q_start,
+                            int64_t window = 0);
 
 // SwiGLU MLP: down(silu(gate(x)) * up(x)).
 torch::Tensor swiglu_mlp(const torch::Tensor& x, const torch::Tensor& w_gate, const torch::Tensor& w_up,

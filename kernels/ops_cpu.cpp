@@ -3,6 +3,7 @@
 // spec's and obviously right.
 #include "kernels/ops.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace hb::kernels {
@@ -27,20 +28,24 @@ torch::Tensor rope(const torch::Tensor& x, const torch::Tensor& positions, doubl
   return out.to(x.scalar_type());
 }
 
-torch::Tensor gqa_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t q_start) {
+torch::Tensor gqa_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t q_start,
+                            int64_t window) {
   const int64_t T = q.size(0), nh = q.size(1), hd = q.size(2), nkv = k.size(1);
   const int64_t S = q_start + T;
   const int64_t group = nh / nkv;
-  auto qf = q.to(torch::kFloat32).view({T, nkv, group, hd}).permute({1, 2, 0, 3});    // [nkv, g, T, hd]
-  auto kf = k.narrow(0, 0, S).to(torch::kFloat32).permute({1, 2, 0}).unsqueeze(1);   // [nkv, 1, hd, S]
-  auto vf = v.narrow(0, 0, S).to(torch::kFloat32).permute({1, 0, 2}).unsqueeze(1);   // [nkv, 1, S, hd]
-  auto scores = torch::matmul(qf, kf) / std::sqrt(double(hd));                        // [nkv, g, T, S]
+  // With a window, keys before the first query's window are never attended: leave them out.
+  const int64_t k0 = window > 0 ? std::max<int64_t>(0, q_start - window + 1) : 0;
+  auto qf = q.to(torch::kFloat32).view({T, nkv, group, hd}).permute({1, 2, 0, 3});          // [nkv, g, T, hd]
+  auto kf = k.narrow(0, k0, S - k0).to(torch::kFloat32).permute({1, 2, 0}).unsqueeze(1);   // [nkv, 1, hd, S-k0]
+  auto vf = v.narrow(0, k0, S - k0).to(torch::kFloat32).permute({1, 0, 2}).unsqueeze(1);   // [nkv, 1, S-k0, hd]
+  auto scores = torch::matmul(qf, kf) / std::sqrt(double(hd));                              // [nkv, g, T, S-k0]
   auto qpos = torch::arange(q_start, S, torch::kInt64).unsqueeze(1);
-  auto kpos = torch::arange(0, S, torch::kInt64).unsqueeze(0);
-  auto mask = kpos > qpos;                                                            // [T, S] future keys
+  auto kpos = torch::arange(k0, S, torch::kInt64).unsqueeze(0);
+  auto mask = kpos > qpos;                                   // [T, S-k0] future keys
+  if (window > 0) mask = mask | (kpos <= qpos - window);    // keys that left the window
   scores = scores.masked_fill(mask, -std::numeric_limits<float>::infinity());
   auto probs = torch::softmax(scores, -1);
-  auto out = torch::matmul(probs, vf);                                                // [nkv, g, T, hd]
+  auto out = torch::matmul(probs, vf);                                                      // [nkv, g, T, hd]
   return out.permute({2, 0, 1, 3}).reshape({T, nh * hd}).to(q.scalar_type());
 }
 

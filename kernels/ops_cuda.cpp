@@ -5,6 +5,7 @@
 #include <ATen/cuda/CUDAEvent.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "kernels/cuda/hb_cuda.h"
@@ -38,7 +39,8 @@ int sm_count() {
 }
 
 void decode_attention(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache,
-                      const torch::Tensor& slots, const torch::Tensor& lens, torch::Tensor& out, int64_t max_len) {
+                      const torch::Tensor& slots, const torch::Tensor& lens, torch::Tensor& out, int64_t max_len,
+                      int64_t window) {
   need_contig(q, torch::kBFloat16, "q");
   need_contig(k_cache, torch::kBFloat16, "k_cache");
   need_contig(v_cache, torch::kBFloat16, "v_cache");
@@ -52,8 +54,11 @@ void decode_attention(const torch::Tensor& q, const torch::Tensor& k_cache, cons
   TORCH_CHECK(Hq % Hkv == 0, "query heads must be a multiple of KV heads");
   TORCH_CHECK(out.numel() == B * Hq * HD, "out must be [B, Hq*HD]");
   TORCH_CHECK(max_len >= 1 && max_len <= max_ctx, "max_len must be in [1, max_ctx]");
+  TORCH_CHECK(window >= 0 && window <= INT32_MAX, "window must be >= 0 (0 = full attention)");
   hb::cuda::DecodeAttnParams p{};
-  const auto plan = hb::cuda::decode_attention_plan(int(B), int(Hkv), int(Hq / Hkv), int(HD), int(max_len), sm_count());
+  // A row never attends to more than `window` keys: the splits are planned for that many.
+  const int64_t attended = window > 0 ? std::min(max_len, window) : max_len;
+  const auto plan = hb::cuda::decode_attention_plan(int(B), int(Hkv), int(Hq / Hkv), int(HD), int(attended), sm_count());
   const int64_t splits = plan.num_splits;
   auto f32 = q.options().dtype(torch::kFloat32);
   auto part_o = torch::empty({std::max<int64_t>(B, 1) * Hq * splits * HD}, f32);
@@ -74,6 +79,7 @@ void decode_attention(const torch::Tensor& q, const torch::Tensor& k_cache, cons
   p.split_len = plan.split_len;
   p.num_splits = int(splits);
   p.scale = float(1.0 / std::sqrt(double(HD)));
+  p.window = int(window);
   check(hb::cuda::decode_attention(p, stream()), "decode_attention");
 }
 

@@ -12,8 +12,10 @@ namespace hb::kernels::cuda {
 
 // q [B, Hq*HD] (or [B, Hq, HD]) bf16 -> out [B, Hq*HD] bf16. max_len >= every lens[b] fixes the split plan
 // (keep it constant across CUDA graph replays, e.g. the pool's max context).
+// window > 0: sliding-window attention (each row sees its last `window` keys), 0: all keys.
 void decode_attention(const torch::Tensor& q, const torch::Tensor& k_cache, const torch::Tensor& v_cache,
-                      const torch::Tensor& slots, const torch::Tensor& lens, torch::Tensor& out, int64_t max_len);
+                      const torch::Tensor& slots, const torch::Tensor& lens, torch::Tensor& out, int64_t max_len,
+                      int64_t window = 0);
 // qkv [T, (Hq+2Hkv)*HD] bf16 -> q_out [T, Hq*HD] (rotated); k (rotated), v written at row pos[t] of slot slots[t].
 void rope_kv_write(const torch::Tensor& qkv, torch::Tensor& q_out, torch::Tensor& k_cache, torch::Tensor& v_cache,
                    const torch::Tensor& slots, const torch::Tensor& pos, const torch::Tensor& cos, const torch::Tensor& sin,

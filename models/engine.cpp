@@ -53,13 +53,9 @@ std::vector<int32_t> Engine::encode_chat(const std::vector<ChatTurn>& turns) con
   return tokenizer_->encode(render_chat(chat_format_, turns, *tokenizer_), /*parse_special=*/true);
 }
 
-std::vector<int32_t> Engine::encode_prompt(const std::string& text) const {
-  // Raw completion: user text is not parsed for special tokens; exactly one BOS in front.
-  std::vector<int32_t> ids;
-  if (tokenizer_->bos_id() >= 0) ids.push_back(tokenizer_->bos_id());
-  auto body = tokenizer_->encode(text, /*parse_special=*/false);
-  ids.insert(ids.end(), body.begin(), body.end());
-  return ids;
+std::vector<int32_t> Engine::encode_prompt(const std::string& text, bool add_special_tokens) const {
+  // Raw completion: user text is not parsed for special tokens.
+  return tokenizer_->encode(text, /*parse_special=*/false, add_special_tokens);
 }
 
 std::unique_ptr<Engine> make_engine(std::unique_ptr<StepExecutor> executor, const EngineOptions& options) {

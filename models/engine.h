@@ -81,7 +81,10 @@ class Engine {
 
   // Prompt ids for a chat (the checkpoint's template, exactly one BOS) or a raw completion prompt.
   std::vector<int32_t> encode_chat(const std::vector<ChatTurn>& turns) const;
-  std::vector<int32_t> encode_prompt(const std::string& text) const;
+  // A raw prompt: the text's ids (special-token text is not parsed) wrapped, when add_special_tokens, in what
+  // the tokenizer's post-processor adds (a BOS for most; nothing for GPT-2-style tokenizers), as
+  // transformers' tokenizer(text) does.
+  std::vector<int32_t> encode_prompt(const std::string& text, bool add_special_tokens = true) const;
 
   const ModelConfig& config() const;
   const Tokenizer& tokenizer() const { return *tokenizer_; }

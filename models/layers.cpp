@@ -17,7 +17,7 @@ torch::Tensor attention_forward(const ModelConfig& c, const AttentionWeights& w,
   for (const auto& s : seqs) {
     s.k->narrow(0, s.start, s.tokens).copy_(k.narrow(0, s.row, s.tokens));
     s.v->narrow(0, s.start, s.tokens).copy_(v.narrow(0, s.row, s.tokens));
-    outs.push_back(kernels::gqa_attention(q.narrow(0, s.row, s.tokens), *s.k, *s.v, s.start));
+    outs.push_back(kernels::gqa_attention(q.narrow(0, s.row, s.tokens), *s.k, *s.v, s.start, c.sliding_window));
   }
   auto o = outs.size() == 1 ? outs[0] : torch::cat(outs, 0);
   return torch::linear(o, w.o);

@@ -1,9 +1,11 @@
 #include "models/model_config.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <set>
 
+#include "harness/base/console.h"
 #include "harness/base/error.h"
 #include "harness/base/files.h"
 #include "harness/base/strings.h"
@@ -29,15 +31,17 @@ int get_int(const json& j, const char* key, const std::string& source, bool requ
   return it->get<int>();
 }
 
-double get_double(const json& j, const char* key, double fallback) {
+double get_double(const json& j, const char* key, double fallback, const std::string& source) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_number()) throw config_error(source, std::string("field '") + key + "' must be a number, got " + it->dump());
   return it->get<double>();
 }
 
-bool get_bool(const json& j, const char* key, bool fallback) {
+bool get_bool(const json& j, const char* key, bool fallback, const std::string& source) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) throw config_error(source, std::string("field '") + key + "' must be true or false, got " + it->dump());
   return it->get<bool>();
 }
 
@@ -57,23 +61,31 @@ void check_unsupported(const json& j, const std::string& source) {
                                      "'; only unscaled RoPE is implemented (remove rope_scaling or use a checkpoint without it)");
     }
   }
-  auto sw = j.find("sliding_window");
-  if (sw != j.end() && !sw->is_null() && sw->is_number_integer()) {
-    int window = sw->get<int>();
-    int maxpos = j.value("max_position_embeddings", 0);
-    if (window < maxpos && !j.value("use_sliding_window", true)) {
-      // explicitly disabled (Qwen-style flag): fine
-    } else if (window < maxpos) {
-      throw config_error(source, "unsupported field 'sliding_window' = " + std::to_string(window) +
-                                     " (below max_position_embeddings); sliding-window attention is not implemented");
-    }
-  }
   auto act = j.find("hidden_act");
   if (act != j.end() && act->is_string() && *act != "silu") {
     throw config_error(source, "unsupported field 'hidden_act' = '" + act->get<std::string>() + "'; only silu (SwiGLU) is implemented");
   }
-  if (j.value("attention_bias", false)) throw config_error(source, "unsupported field 'attention_bias' = true");
-  if (j.value("mlp_bias", false)) throw config_error(source, "unsupported field 'mlp_bias' = true");
+  if (get_bool(j, "attention_bias", false, source)) throw config_error(source, "unsupported field 'attention_bias' = true");
+  if (get_bool(j, "mlp_bias", false, source)) throw config_error(source, "unsupported field 'mlp_bias' = true");
+}
+
+// `sliding_window` as transformers' Mistral treats it (the Apriel hybrids subclass MistralModel): null or
+// absent = full attention, an integer W = the last W keys. Llama's config class has no such field (LlamaModel
+// never reads it), and a Qwen-style `use_sliding_window: false` turns it off.
+int parse_sliding_window(const json& j, const std::string& model_type, const std::string& source) {
+  auto sw = j.find("sliding_window");
+  if (sw == j.end() || sw->is_null()) return 0;
+  if (!sw->is_number_integer() || sw->get<int64_t>() < 1 || sw->get<int64_t>() > INT32_MAX) {
+    throw config_error(source, "field 'sliding_window' = " + sw->dump() +
+                                   " must be null (full attention) or a positive integer (keys per query)");
+  }
+  if (model_type == "llama") {
+    log_info("{}: 'sliding_window' = {} is ignored, as transformers' Llama ignores it (full attention)", source, sw->dump());
+    return 0;
+  }
+  auto use = j.find("use_sliding_window");
+  if (use != j.end() && use->is_boolean() && !use->get<bool>()) return 0;
+  return sw->get<int>();
 }
 
 SsmConfig parse_ssm(const json& j, const ModelConfig& c, const std::string& source) {
@@ -85,8 +97,20 @@ SsmConfig parse_ssm(const json& j, const ModelConfig& c, const std::string& sour
   std::string where = source + " ssm_cfg";
   SsmConfig ssm;
   ssm.d_state = get_int(s, "d_state", where, true);
-  ssm.d_inner = get_int(s, "d_inner", where, true);
-  ssm.d_xb = get_int(s, "d_xb", where, false, c.num_kv_heads * c.head_dim);
+  // null d_inner / d_xb fall back as upstream's m2 mixer does (expand * hidden, hidden); d_inner must then
+  // come with an integer `expand`.
+  auto din = s.find("d_inner");
+  if (din != s.end() && din->is_null()) {
+    auto ex = s.find("expand");
+    if (ex == s.end() || !ex->is_number_integer()) {
+      throw config_error(where, "field 'd_inner' is null and 'expand' = " + (ex == s.end() ? std::string("(absent)") : ex->dump()) +
+                                    " is not an integer; set d_inner (the Apriel-H1 value is 4096)");
+    }
+    ssm.d_inner = ex->get<int>() * c.hidden_size;
+  } else {
+    ssm.d_inner = get_int(s, "d_inner", where, true);
+  }
+  ssm.d_xb = get_int(s, "d_xb", where, false, c.hidden_size);
   ssm.d_conv = get_int(s, "d_conv", where, false, 4);
   auto dt = s.find("dt_rank");
   if (dt == s.end() || dt->is_null()) {
@@ -97,14 +121,16 @@ SsmConfig parse_ssm(const json& j, const ModelConfig& c, const std::string& sour
   } else {
     ssm.dt_rank = dt->get<int>();
   }
-  ssm.conv_bias = get_bool(s, "conv_bias", true);
-  ssm.bias = get_bool(s, "bias", false);
-  ssm.dt_proj_bias = get_bool(s, "dt_proj_bias", true);
-  ssm.repeat_kv_before_conv = get_bool(s, "repeat_kv_before_conv", true);
+  ssm.conv_bias = get_bool(s, "conv_bias", true, where);
+  ssm.bias = get_bool(s, "bias", false, where);
+  ssm.dt_proj_bias = get_bool(s, "dt_proj_bias", true, where);
+  ssm.repeat_kv_before_conv = get_bool(s, "repeat_kv_before_conv", true, where);
+  // Upstream's config defaults write activation "identity" (a DiscreteMamba2 setting); the m2 mixer never
+  // reads it and always applies SiLU after the conv.
   auto act = s.find("activation");
-  if (act != s.end() && act->is_string() && *act != "silu") {
-    throw config_error(where, "unsupported field 'activation' = '" + act->get<std::string>() +
-                                  "'; the m2 mixer applies SiLU after the conv (set \"silu\")");
+  if (act != s.end() && !act->is_null() && *act != "silu") {
+    log_info("{}: 'activation' = {} is ignored: the m2 mixer always applies SiLU after the conv, as upstream's does",
+             where, act->dump());
   }
   if (ssm.bias) throw config_error(where, "unsupported field 'bias' = true (in_proj/out_proj biases are not implemented)");
   if (ssm.d_state <= 0 || ssm.d_inner <= 0 || ssm.d_xb <= 0 || ssm.dt_rank <= 0 || ssm.d_conv <= 0) {
@@ -178,6 +204,7 @@ nlohmann::json ModelConfig::to_json() const {
             {"rms_norm_eps", rms_norm_eps},
             {"rope_theta", rope_theta},
             {"max_position_embeddings", max_position_embeddings},
+            {"sliding_window", sliding_window > 0 ? json(sliding_window) : json(nullptr)},
             {"tie_word_embeddings", tie_word_embeddings},
             {"layout", layout_string()}};
   if (mamba_layers() > 0) {
@@ -208,8 +235,8 @@ ModelConfig parse_model_config(const json& j, const std::string& source) {
   // head_dim: from the file; only a file without it falls back to hidden/heads (and says so in inspect).
   c.head_dim = get_int(j, "head_dim", source, false, 0);
   if (c.head_dim == 0) c.head_dim = c.hidden_size / c.num_heads;
-  c.rms_norm_eps = get_double(j, "rms_norm_eps", 1e-5);
-  c.rope_theta = get_double(j, "rope_theta", 10000.0);
+  c.rms_norm_eps = get_double(j, "rms_norm_eps", 1e-5, source);
+  c.rope_theta = get_double(j, "rope_theta", 10000.0, source);
   // transformers >= 5 writes rope_parameters {rope_theta, rope_type} instead.
   auto rp = j.find("rope_parameters");
   if (rp != j.end() && rp->is_object()) {
@@ -217,10 +244,11 @@ ModelConfig parse_model_config(const json& j, const std::string& source) {
     if (type != "default") {
       throw config_error(source, "unsupported rope_parameters.rope_type '" + type + "'; only unscaled RoPE is implemented");
     }
-    c.rope_theta = get_double(*rp, "rope_theta", c.rope_theta);
+    c.rope_theta = get_double(*rp, "rope_theta", c.rope_theta, source + " rope_parameters");
   }
   c.max_position_embeddings = get_int(j, "max_position_embeddings", source, false, 4096);
-  c.tie_word_embeddings = get_bool(j, "tie_word_embeddings", false);
+  c.sliding_window = parse_sliding_window(j, c.model_type, source);
+  c.tie_word_embeddings = get_bool(j, "tie_word_embeddings", false, source);
   c.bos_token_id = get_int(j, "bos_token_id", source, false, -1);
   auto eos = j.find("eos_token_id");
   if (eos != j.end() && eos->is_number_integer()) c.eos_token_ids.push_back(eos->get<int>());
@@ -240,7 +268,12 @@ ModelConfig parse_model_config(const json& j, const std::string& source) {
     auto lt = j.find("layer_types");
     if (!list && lt != j.end() && lt->is_array()) list = &*lt;
     if (!list) throw config_error(source, "hybrid model without 'hybrid_block_layout'; add the per-layer list of \"t\"/\"m2\"");
-    for (size_t i = 0; i < list->size(); ++i) c.layers.push_back(parse_layer_code((*list)[i].get<std::string>(), i, source));
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (!(*list)[i].is_string()) {
+        throw config_error(source, "hybrid_block_layout entry " + std::to_string(i) + " = " + (*list)[i].dump() + " is not a string");
+      }
+      c.layers.push_back(parse_layer_code((*list)[i].get<std::string>(), i, source));
+    }
     if (c.num_layers() != n_layers) {
       throw config_error(source, "hybrid_block_layout has " + std::to_string(c.num_layers()) +
                                      " entries but num_hidden_layers is " + std::to_string(n_layers));

@@ -39,6 +39,9 @@ struct ModelConfig {
   double rms_norm_eps = 1e-5;
   double rope_theta = 10000.0;
   int max_position_embeddings = 4096;
+  // Mistral-style sliding-window attention: each query attends to the last `sliding_window` keys (its own
+  // included, i.e. key positions > q - W); 0 = full causal attention. The KV cache still keeps every key.
+  int sliding_window = 0;
   bool tie_word_embeddings = false;
   int bos_token_id = -1;
   std::vector<int> eos_token_ids;

@@ -167,6 +167,32 @@ size_t match_llama3(const Chars& c, size_t i) {
   return match_whitespace(c, i);
 }
 
+// GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ (case-sensitive contractions,
+// no special treatment of \r\n).
+size_t match_gpt2(const Chars& c, size_t i) {
+  if (c[i].cp == '\'') {
+    for (const char* suf : {"s", "t", "re", "ve", "m", "ll", "d"}) {
+      size_t k = 0;
+      while (suf[k] && i + 1 + k < c.size() && c[i + 1 + k].cp == uint32_t(suf[k])) ++k;
+      if (!suf[k]) return i + 1 + k;
+    }
+  }
+  // ` ?X+` for X = letter, number, punctuation: the optional space first (greedy), then without it.
+  const size_t after_space = i + (c[i].cp == ' ' ? 1 : 0);
+  for (auto cls : {is_letter, is_number, is_punct}) {
+    for (size_t s : {after_space, i}) {
+      size_t j = run(c, s, cls);
+      if (j > s) return j;
+      if (s == i) break;
+    }
+  }
+  if (!is_space(c[i])) return kFail;
+  size_t e = run(c, i, is_space);
+  if (e == c.size()) return e;  // \s+(?!\S) at the end of the text
+  if (e - 1 > i) return e - 1;  // leave the last space to the next piece
+  return e;                     // \s+
+}
+
 const std::string kTekken =
     "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|[^\\r\\n\\p{L}\\p{N}]?"
     "[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|"
@@ -174,24 +200,30 @@ const std::string kTekken =
 const std::string kLlama3 =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
     "\\s+(?!\\S)|\\s+";
+const std::string kGpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 }  // namespace
 
 PreTokenizerPattern pretokenizer_pattern_from_regex(const std::string& regex) {
   if (regex == kTekken) return PreTokenizerPattern::tekken;
   if (regex == kLlama3) return PreTokenizerPattern::llama3;
+  if (regex == kGpt2) return PreTokenizerPattern::gpt2;
   throw Error(ErrorCode::config, "unsupported pre-tokenizer regex '" + regex.substr(0, 60) +
-                                     "...'; supported: the Mistral-Nemo (Tekken) and Llama-3 patterns");
+                                     "...'; supported: the Mistral-Nemo (Tekken), Llama-3 and GPT-2 patterns");
 }
 
-const std::string& pretokenizer_regex(PreTokenizerPattern p) { return p == PreTokenizerPattern::tekken ? kTekken : kLlama3; }
+const std::string& pretokenizer_regex(PreTokenizerPattern p) {
+  return p == PreTokenizerPattern::tekken ? kTekken : p == PreTokenizerPattern::llama3 ? kLlama3 : kGpt2;
+}
 
 std::vector<std::string_view> pretokenize(std::string_view text, PreTokenizerPattern p) {
   std::vector<std::string_view> out;
   Chars c = decode(text);
   size_t i = 0;
   while (i < c.size()) {
-    size_t e = p == PreTokenizerPattern::tekken ? match_tekken(c, i) : match_llama3(c, i);
+    size_t e = p == PreTokenizerPattern::tekken   ? match_tekken(c, i)
+               : p == PreTokenizerPattern::llama3 ? match_llama3(c, i)
+                                                  : match_gpt2(c, i);
     if (e == kFail || e <= i) e = i + 1;
     size_t b0 = c[i].byte, b1 = e < c.size() ? c[e].byte : text.size();
     out.push_back(text.substr(b0, b1 - b0));

@@ -46,29 +46,19 @@ bool byte_level_to_bytes(const std::string& s, const std::unordered_map<uint32_t
 
 Error tok_error(const std::string& path, const std::string& what) { return Error(ErrorCode::config, path + ": " + what); }
 
-const json* find_split_regex(const json& pre, const std::string& path, bool& has_byte_level) {
-  if (pre.is_null()) throw tok_error(path, "tokenizer.json has no pre_tokenizer; only byte-level BPE with a Split pattern is supported");
-  std::string type = pre.value("type", std::string());
-  if (type == "Sequence") {
-    const json* found = nullptr;
-    for (const auto& p : pre["pretokenizers"]) {
-      const json* f = find_split_regex(p, path, has_byte_level);
-      if (f) found = f;
-    }
-    return found;
+std::string field_value(const json& j) {
+  std::string v = j.dump();
+  return v.size() > 80 ? v.substr(0, 80) + "..." : v;
+}
+
+// The ids a SpecialToken piece of a TemplateProcessing template stands for: its special_tokens entry's "ids".
+std::vector<int32_t> template_token_ids(const json& post, const std::string& name, const std::string& path) {
+  auto table = post.find("special_tokens");
+  if (table == post.end() || !table->is_object() || !table->contains(name) || !(*table)[name].contains("ids")) {
+    throw tok_error(path, "post_processor TemplateProcessing refers to special token '" + name +
+                              "' but its special_tokens table does not define its ids");
   }
-  if (type == "Split") {
-    if (!pre.contains("pattern") || !pre["pattern"].contains("Regex")) throw tok_error(path, "Split pre-tokenizer without a Regex pattern");
-    return &pre["pattern"]["Regex"];
-  }
-  if (type == "ByteLevel") {
-    if (pre.value("use_regex", true)) {
-      throw tok_error(path, "unsupported pre_tokenizer ByteLevel with use_regex=true (GPT-2 pattern); supported: Split(Tekken|Llama-3) + ByteLevel");
-    }
-    has_byte_level = true;
-    return nullptr;
-  }
-  throw tok_error(path, "unsupported pre_tokenizer type '" + type + "'");
+  return (*table)[name]["ids"].get<std::vector<int32_t>>();
 }
 
 }  // namespace
@@ -94,6 +84,7 @@ std::unique_ptr<Tokenizer> Tokenizer::byte_level(int vocab_size) {
   for (size_t i = 259; i < t->id_to_bytes_.size(); ++i) t->special_[i] = true;  // padding ids decode to nothing
   t->bos_id_ = 1;
   t->eos_id_ = 2;
+  t->post_prefix_ = {1};  // the presets' prompts start with BOS
   return t;
 }
 
@@ -105,14 +96,21 @@ std::unique_ptr<Tokenizer> Tokenizer::from_file(const std::string& path) {
   if (type != "BPE") {
     throw tok_error(path, "unsupported tokenizer model type '" + type + "'; only byte-level BPE tokenizer.json files are supported");
   }
-  if (j.contains("normalizer") && !j["normalizer"].is_null()) {
-    throw tok_error(path, "unsupported normalizer '" + j["normalizer"].value("type", std::string("?")) + "'");
+  // A normalizer changes the text before everything else; only "none" (null or an empty Sequence) is
+  // implemented, so any other one would silently give different ids: refuse it by name.
+  const json norm = j.value("normalizer", json());
+  if (!norm.is_null() && !(norm.value("type", std::string()) == "Sequence" && norm.value("normalizers", json::array()).empty())) {
+    throw tok_error(path, "unsupported field 'normalizer' = " + field_value(norm) +
+                              "; only tokenizers without a normalizer are supported");
   }
-  bool has_byte_level = false;
-  const json* regex = find_split_regex(j["pre_tokenizer"], path, has_byte_level);
-  if (!regex || !has_byte_level) throw tok_error(path, "pre_tokenizer must be Split(regex) followed by ByteLevel(use_regex=false)");
   std::unique_ptr<Tokenizer> t(new Tokenizer());
-  t->pattern_ = pretokenizer_pattern_from_regex(regex->get<std::string>());
+  bool has_byte_level = false;
+  t->add_pre_steps(j.value("pre_tokenizer", json()), path, has_byte_level);
+  if (!has_byte_level) {
+    throw tok_error(path, "pre_tokenizer " + field_value(j.value("pre_tokenizer", json())) +
+                              " has no ByteLevel step; only byte-level BPE tokenizers are supported");
+  }
+  t->set_post_processor(j.value("post_processor", json()), path);
   t->ignore_merges_ = model.value("ignore_merges", false);
 
   auto b2u = byte_to_unicode();
@@ -189,6 +187,100 @@ std::unique_ptr<Tokenizer> Tokenizer::from_file(const std::string& path) {
   return t;
 }
 
+void Tokenizer::add_pre_steps(const json& pre, const std::string& path, bool& has_byte_level) {
+  if (pre.is_null()) throw tok_error(path, "tokenizer.json has no pre_tokenizer; only byte-level BPE tokenizers are supported");
+  const std::string type = pre.value("type", std::string());
+  if (type == "Sequence") {
+    for (const auto& p : pre.value("pretokenizers", json::array())) add_pre_steps(p, path, has_byte_level);
+  } else if (type == "Split") {
+    auto pat = pre.find("pattern");
+    if (pat == pre.end() || !pat->is_object() || !pat->contains("Regex") || !(*pat)["Regex"].is_string()) {
+      throw tok_error(path, "unsupported Split pre-tokenizer pattern " + field_value(pre.value("pattern", json())) +
+                                "; supported: a Regex with the Tekken, Llama-3 or GPT-2 pattern");
+    }
+    const std::string behavior = pre.value("behavior", std::string("Isolated"));
+    if (behavior != "Isolated" || pre.value("invert", false)) {
+      throw tok_error(path, "unsupported Split pre-tokenizer behavior '" + behavior + "'" +
+                                (pre.value("invert", false) ? " with invert=true" : "") + "; supported: Isolated");
+    }
+    PreStep st;
+    st.split = true;
+    try {
+      st.pattern = pretokenizer_pattern_from_regex((*pat)["Regex"].get<std::string>());
+    } catch (const Error& e) {
+      throw tok_error(path, e.message());  // name the file too
+    }
+    pre_steps_.push_back(st);
+  } else if (type == "ByteLevel") {
+    PreStep st;
+    st.prefix_space = pre.value("add_prefix_space", false);
+    st.split = pre.value("use_regex", true);
+    st.pattern = PreTokenizerPattern::gpt2;
+    if (st.prefix_space || st.split) pre_steps_.push_back(st);
+    has_byte_level = true;  // the byte -> unicode mapping itself is how the vocabulary is stored
+  } else {
+    throw tok_error(path, "unsupported pre_tokenizer type '" + type + "'; supported: Split, ByteLevel and a Sequence of them");
+  }
+}
+
+void Tokenizer::set_post_processor(const json& post, const std::string& path) {
+  if (post.is_null()) return;
+  const std::string type = post.value("type", std::string());
+  std::vector<int32_t> pre, suf;
+  if (type == "ByteLevel") {
+    return;  // offsets only (trim_offsets): no ids
+  } else if (type == "Sequence") {
+    // Each processor wraps what the previous ones produced.
+    for (const auto& p : post.value("processors", json::array())) set_post_processor(p, path);
+    return;
+  } else if (type == "TemplateProcessing") {
+    auto single = post.find("single");
+    if (single == post.end() || !single->is_array()) throw tok_error(path, "post_processor TemplateProcessing has no 'single' template");
+    bool seen_sequence = false;
+    for (const auto& piece : *single) {
+      if (piece.contains("Sequence")) {
+        if (piece["Sequence"].value("id", std::string("A")) != "A" || seen_sequence) {
+          throw tok_error(path, "unsupported TemplateProcessing single template " + field_value(*single));
+        }
+        seen_sequence = true;
+      } else if (piece.contains("SpecialToken")) {
+        auto ids = template_token_ids(post, piece["SpecialToken"].value("id", std::string()), path);
+        (seen_sequence ? suf : pre).insert((seen_sequence ? suf : pre).end(), ids.begin(), ids.end());
+      } else {
+        throw tok_error(path, "unsupported TemplateProcessing piece " + field_value(piece));
+      }
+    }
+    if (!seen_sequence) throw tok_error(path, "TemplateProcessing single template " + field_value(*single) + " has no sequence $A");
+  } else if (type == "RobertaProcessing" || type == "BertProcessing") {
+    auto id_of = [&](const char* key) {
+      auto it = post.find(key);
+      if (it == post.end() || !it->is_array() || it->size() != 2 || !(*it)[1].is_number_integer()) {
+        throw tok_error(path, "post_processor " + type + " field '" + key + "' = " + field_value(post.value(key, json())) +
+                                  " is not a [token, id] pair");
+      }
+      return (*it)[1].get<int32_t>();
+    };
+    pre.push_back(id_of("cls"));
+    suf.push_back(id_of("sep"));
+  } else {
+    throw tok_error(path, "unsupported field 'post_processor' of type '" + type +
+                              "'; supported: TemplateProcessing, RobertaProcessing, BertProcessing, ByteLevel, Sequence");
+  }
+  pre.insert(pre.end(), post_prefix_.begin(), post_prefix_.end());
+  post_prefix_ = std::move(pre);
+  post_suffix_.insert(post_suffix_.end(), suf.begin(), suf.end());
+}
+
+std::string Tokenizer::kind() const {
+  if (byte_vocab_) return "bytes";
+  std::string out = "bpe";
+  for (const auto& st : pre_steps_) {
+    if (!st.split) continue;
+    out += st.pattern == PreTokenizerPattern::tekken ? "-tekken" : st.pattern == PreTokenizerPattern::llama3 ? "-llama3" : "-gpt2";
+  }
+  return out;
+}
+
 std::optional<int32_t> Tokenizer::token_id(const std::string& content) const {
   auto f = added_by_first_.find(content.empty() ? 0 : static_cast<unsigned char>(content[0]));
   if (f != added_by_first_.end()) {
@@ -239,11 +331,25 @@ void Tokenizer::encode_plain(std::string_view text, std::vector<int32_t>& out) c
     for (unsigned char b : text) out.push_back(byte_id_[b]);
     return;
   }
-  for (auto piece : pretokenize(text, pattern_)) bpe_word(piece, out);
+  std::vector<std::string> pieces{std::string(text)}, next;
+  for (const auto& st : pre_steps_) {
+    next.clear();
+    for (auto& piece : pieces) {
+      if (st.prefix_space && piece[0] != ' ') piece.insert(piece.begin(), ' ');
+      if (!st.split) {
+        next.push_back(std::move(piece));
+        continue;
+      }
+      for (auto part : pretokenize(piece, st.pattern)) next.emplace_back(part);
+    }
+    pieces.swap(next);
+  }
+  for (const auto& piece : pieces) bpe_word(piece, out);
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special) const {
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special, bool add_special_tokens) const {
   std::vector<int32_t> out;
+  if (add_special_tokens) out = post_prefix_;
   size_t start = 0, i = 0;
   while (parse_special && i < text.size()) {
     auto f = added_by_first_.find(static_cast<unsigned char>(text[i]));
@@ -266,6 +372,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
     start = i;
   }
   encode_plain(text.substr(start), out);
+  if (add_special_tokens) out.insert(out.end(), post_suffix_.begin(), post_suffix_.end());
   return out;
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 // Tokenizers of the native engine (no LibTorch):
-//  - byte-level BPE from a Hugging Face tokenizer.json (model type "BPE", a Split pre-tokenizer with the
-//    Tekken or Llama-3 pattern followed by ByteLevel, merges as "a b" strings or pairs, ignore_merges,
-//    added/special tokens matched literally in the input);
-//  - a byte vocabulary for the random-weight presets (<unk>=0, <s>=1, </s>=2, byte b = 3 + b).
-// Anything else fails at load with its name (an unsupported model type, normalizer or regex).
+//  - byte-level BPE from a Hugging Face tokenizer.json, with the ids the `tokenizers` library gives: model
+//    type "BPE" (merges as "a b" strings or pairs, ignore_merges), added/special tokens matched literally in
+//    the input, the pre-tokenizer pipeline as written (Split with the Tekken or Llama-3 pattern, ByteLevel
+//    with add_prefix_space and use_regex = the GPT-2 pattern, in a Sequence), and the post-processor's
+//    special tokens (TemplateProcessing, Roberta/Bert, ByteLevel = none, Sequence) when asked for;
+//  - a byte vocabulary for the random-weight presets (<unk>=0, <s>=1, </s>=2, byte b = 3 + b; BOS added).
+// Anything else fails at load with the file and the offending field (an unsupported model type,
+// normalizer, pre-tokenizer, regex or post-processor).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,6 +16,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "models/pretokenizer.h"
 
@@ -25,7 +30,12 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> byte_level(int vocab_size);
 
   // parse_special: added tokens written in the text become their ids (HF's default).
-  std::vector<int32_t> encode(std::string_view text, bool parse_special = true) const;
+  // add_special_tokens: wrap the ids in the post-processor's special tokens (e.g. a BOS), as
+  // `tokenizers` encode(text, add_special_tokens=True) does; nothing when the post-processor adds none.
+  std::vector<int32_t> encode(std::string_view text, bool parse_special = true, bool add_special_tokens = false) const;
+  // What add_special_tokens puts before and after the text's ids.
+  const std::vector<int32_t>& special_prefix() const { return post_prefix_; }
+  const std::vector<int32_t>& special_suffix() const { return post_suffix_; }
   std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
   // Raw bytes of one token (a special token's content); may be an incomplete UTF-8 sequence.
   const std::string& token_bytes(int32_t id) const;
@@ -34,15 +44,27 @@ class Tokenizer {
   int vocab_size() const { return static_cast<int>(id_to_bytes_.size()); }
   int32_t bos_id() const { return bos_id_; }
   int32_t eos_id() const { return eos_id_; }
-  std::string kind() const { return byte_vocab_ ? "bytes" : pattern_ == PreTokenizerPattern::tekken ? "bpe-tekken" : "bpe-llama3"; }
+  // "bytes" or "bpe-" + the pre-tokenizer patterns in order ("bpe-tekken", "bpe-llama3", "bpe-gpt2").
+  std::string kind() const;
 
  private:
   Tokenizer() = default;
   void bpe_word(std::string_view word, std::vector<int32_t>& out) const;
   void encode_plain(std::string_view text, std::vector<int32_t>& out) const;
 
+  // One step of the pre-tokenizer pipeline: a regex split, or ByteLevel's optional prefix space (applied to
+  // every piece that does not start with a space, as `tokenizers` does) then its optional GPT-2 split.
+  struct PreStep {
+    bool prefix_space = false;
+    bool split = false;
+    PreTokenizerPattern pattern = PreTokenizerPattern::tekken;
+  };
+  void add_pre_steps(const nlohmann::json& pre, const std::string& path, bool& has_byte_level);
+  void set_post_processor(const nlohmann::json& post, const std::string& path);
+
   bool byte_vocab_ = false;
-  PreTokenizerPattern pattern_ = PreTokenizerPattern::tekken;
+  std::vector<PreStep> pre_steps_;
+  std::vector<int32_t> post_prefix_, post_suffix_;
   bool ignore_merges_ = false;
   std::vector<std::string> id_to_bytes_;
   std::vector<bool> special_;

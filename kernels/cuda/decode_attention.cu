@@ -36,6 +36,10 @@ __device__ __forceinline__ int row_split_len(int len, int num_splits) {
   return max(32, (s + 31) / 32 * 32);
 }
 
+// The first attended key of a row of `len` keys: with a sliding window of W keys (Mistral's: the query at
+// position len-1 sees positions > len-1-W), max(0, len - W); the splits divide the keys from there.
+__device__ __forceinline__ int first_key(int len, int window) { return window > 0 ? max(0, len - window) : 0; }
+
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
 constexpr int kKeysInFlight = 8;  // keys per thread loaded per step (K and V: 256 B per thread in flight)
@@ -76,9 +80,10 @@ struct Tile {
     h0 = kvh * G + (blockIdx.y % chunks) * GS;
     const int slot = p.slots[b];
     const int len = p.lens[b];
-    const int split_len = row_split_len(len, p.num_splits);
-    t0 = split * split_len;
-    if (slot < 0 || t0 >= len) return false;  // the combine kernel only reads splits below len
+    const int lo = first_key(len, p.window);
+    const int split_len = row_split_len(len - lo, p.num_splits);
+    t0 = lo + split * split_len;
+    if (slot < 0 || t0 >= len) return false;  // the combine kernel only reads the splits that hold keys
     t1 = min(len, t0 + split_len);
     lane = threadIdx.x % LPT;
     tok = threadIdx.x / LPT;
@@ -256,8 +261,9 @@ __global__ void __launch_bounds__(kCombineThreads) attn_combine_kernel(DecodeAtt
     for (int d = tid; d < p.HD; d += kCombineThreads) out[d] = __float2bfloat16(0.f);
     return;
   }
-  const int split_len = row_split_len(len, p.num_splits);
-  const int used = min(p.num_splits, (len + split_len - 1) / split_len);
+  const int span = len - first_key(len, p.window);
+  const int split_len = row_split_len(span, p.num_splits);
+  const int used = min(p.num_splits, (span + split_len - 1) / split_len);
   const float* ml = p.part_ml + (int64_t)bh * p.num_splits * 2;
   float mx = -FLT_MAX;
   for (int s = tid; s < used; s += kCombineThreads) mx = fmaxf(mx, ml[2 * s]);
@@ -361,7 +367,7 @@ DecodeAttnPlan decode_attention_plan(int B, int Hkv, int G, int HD, int max_len,
 
 cudaError_t decode_attention(const DecodeAttnParams& p, cudaStream_t stream) {
   if (p.B == 0) return cudaSuccess;
-  if (p.Hkv <= 0 || p.Hq % p.Hkv != 0 || p.num_splits < 1 || p.split_len < 1) return cudaErrorInvalidValue;
+  if (p.Hkv <= 0 || p.Hq % p.Hkv != 0 || p.num_splits < 1 || p.split_len < 1 || p.window < 0) return cudaErrorInvalidValue;
   cudaError_t e;
   switch (p.HD) {
     case 8: e = dispatch<8>(p, stream); break;

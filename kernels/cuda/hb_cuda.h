@@ -11,7 +11,8 @@ namespace hb::cuda {
 
 // ---- decode attention (GQA, split over the context) ----------------------------------------------------
 // KV cache of one attention layer, slot-based: k/v [slots, Hkv, max_ctx, HD] bf16 (each KV head's context is
-// one contiguous stream). Query b attends to keys 0..lens[b]-1 of slot slots[b]. One CTA serves the G=Hq/Hkv
+// one contiguous stream). Query b attends to keys 0..lens[b]-1 of slot slots[b] (the last `window` of them
+// with a sliding window: the splits then divide that range). One CTA serves the G=Hq/Hkv
 // query heads of one KV head (in chunks of 1024/HD heads when G*HD > 1024) for one of num_splits splits of
 // the row's actual length (one read of K and V; split_len is the plan's split at max_ctx, an upper bound);
 // a second kernel merges the splits. part_o [B, Hq, num_splits, HD] fp32 and
@@ -27,6 +28,7 @@ struct DecodeAttnParams {
   void* out;  // [B, Hq*HD] bf16
   int B, Hq, Hkv, HD, max_ctx, split_len, num_splits;
   float scale;  // softmax scale (1/sqrt(HD))
+  int window;   // > 0: sliding window, query b attends to keys max(0, lens[b]-window)..lens[b]-1 only; 0: all
 };
 struct DecodeAttnPlan {
   int num_splits, split_len;

@@ -7,6 +7,7 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -111,7 +112,7 @@ struct GpuModel::Impl {
         kc::rope_kv_write(qkv, q, kl, vl, row_slots, pos, cos, sin, Hq, Hkv);
         auto o = torch::empty({T, int64_t(Hq) * HD}, bf16());
         if (decode) {
-          kc::decode_attention(q, kl, vl, row_slots, lens, o, plan.max_context);
+          kc::decode_attention(q, kl, vl, row_slots, lens, o, plan.max_context, c.sliding_window);
         } else {
           for (const auto& s : seqs) attend_prefill(q, kl, vl, s, o);
         }
@@ -138,27 +139,33 @@ struct GpuModel::Impl {
     return u;
   }
 
+  // Causal attention of a prefill chunk over its slot's cached keys; with a sliding window (c.sliding_window
+  // = W) the row at position p sees keys p-W+1..p only, so keys before the chunk's first window are skipped.
   void attend_prefill(const torch::Tensor& q, const torch::Tensor& kl, const torch::Tensor& vl, const SeqRows& s, torch::Tensor& o) {
-    const int64_t S = s.start + s.tokens, G = Hq / Hkv;
+    const int64_t S = s.start + s.tokens, G = Hq / Hkv, W = c.sliding_window;
+    const int64_t k0 = W > 0 ? std::max<int64_t>(0, s.start - W + 1) : 0;
     auto qi = q.narrow(0, s.row, s.tokens).view({s.tokens, Hq, HD});
-    auto ki = kl[s.slot].narrow(1, 0, S);  // [Hkv, S, HD]
-    auto vi = vl[s.slot].narrow(1, 0, S);
+    auto ki = kl[s.slot].narrow(1, k0, S - k0);  // [Hkv, S-k0, HD]
+    auto vi = vl[s.slot].narrow(1, k0, S - k0);
 #if TORCH_VERSION_MAJOR >= 2
     auto qq = qi.transpose(0, 1).unsqueeze(0);  // [1, Hq, T, HD]
     auto kk = (G > 1 ? ki.repeat_interleave(G, 0) : ki).unsqueeze(0);
     auto vv = (G > 1 ? vi.repeat_interleave(G, 0) : vi).unsqueeze(0);
     torch::Tensor out;
-    if (s.start == 0) {
+    if (s.start == 0 && (W <= 0 || W >= S)) {
       out = at::scaled_dot_product_attention(qq, kk, vv, c10::nullopt, 0.0, /*is_causal=*/true);
     } else {
       auto qpos = torch::arange(s.start, S, torch::TensorOptions().device(dev).dtype(torch::kInt64)).unsqueeze(1);
-      auto kpos = torch::arange(0, S, torch::TensorOptions().device(dev).dtype(torch::kInt64)).unsqueeze(0);
-      out = at::scaled_dot_product_attention(qq, kk, vv, kpos <= qpos, 0.0, false);
+      auto kpos = torch::arange(k0, S, torch::TensorOptions().device(dev).dtype(torch::kInt64)).unsqueeze(0);
+      auto attend = kpos <= qpos;
+      if (W > 0) attend = attend & (kpos > qpos - W);
+      out = at::scaled_dot_product_attention(qq, kk, vv, attend, 0.0, false);
     }
     o.narrow(0, s.row, s.tokens).copy_(out.squeeze(0).transpose(0, 1).reshape({s.tokens, int64_t(Hq) * HD}));
 #else
     (void)G;
-    auto out = hb::kernels::gqa_attention(qi, ki.transpose(0, 1), vi.transpose(0, 1), s.start);
+    // The CPU reference's convention: q_start counts from the first key passed in.
+    auto out = hb::kernels::gqa_attention(qi, ki.transpose(0, 1), vi.transpose(0, 1), s.start - k0, W);
     o.narrow(0, s.row, s.tokens).copy_(out);
 #endif
   }

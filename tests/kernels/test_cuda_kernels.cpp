@@ -37,6 +37,29 @@ double rel_err(const Tensor& a, const Tensor& b) {
 
 Tensor cpu_f32(const Tensor& t) { return t.to(torch::kCPU).to(torch::kFloat32); }
 
+// The CPU reference of one decode row: query q [Hq*HD] against the first L keys of `slot` in k/v
+// [slots, Hkv, ctx, HD] (the last `window` of them when window > 0).
+Tensor reference_row(const Tensor& q, const Tensor& k, const Tensor& v, int slot, int L, int64_t window = 0) {
+  const int64_t HD = k.size(3), Hq = q.numel() / HD;
+  auto kk = cpu_f32(k[slot].narrow(1, 0, L).transpose(0, 1));  // [L, Hkv, HD]
+  auto vv = cpu_f32(v[slot].narrow(1, 0, L).transpose(0, 1));
+  return hb::kernels::gqa_attention(cpu_f32(q).view({1, Hq, HD}), kk, vv, L - 1, window).view({-1});
+}
+
+// Every row of a decode_attention output: padding rows (slot -1) zeroed, the others within 1e-2 (relative) of
+// the reference.
+void expect_rows_match(const Tensor& out, const Tensor& q, const Tensor& k, const Tensor& v, const std::vector<int32_t>& sl,
+                       const std::vector<int32_t>& ln, int64_t window, const std::string& what) {
+  for (size_t b = 0; b < sl.size(); ++b) {
+    if (sl[b] < 0) {
+      EXPECT_EQ(out[int64_t(b)].abs().max().item<float>(), 0.f) << what << " padding row " << b;
+      continue;
+    }
+    auto ref = reference_row(q[int64_t(b)], k, v, sl[b], ln[b], window);
+    EXPECT_LT(rel_err(out[int64_t(b)], ref), 1e-2) << what << " row " << b << " len " << ln[b];
+  }
+}
+
 TEST(CudaKernels, DecodeAttentionMatchesReference) {
   NEED_CUDA();
   torch::manual_seed(1);
@@ -60,20 +83,9 @@ TEST(CudaKernels, DecodeAttentionMatchesReference) {
       auto out = torch::full({B, sh.Hq * sh.HD}, 7.0, cuda_bf16());  // poisoned
       kc::decode_attention(q, k, v, slots_t, lens_t, out, max_ctx);
       torch::cuda::synchronize();
-      for (int b = 0; b < B; ++b) {
-        if (sl[b] < 0) {
-          EXPECT_EQ(out[b].abs().max().item<float>(), 0.f);
-          continue;
-        }
-        const int L = ln[b];
-        auto kk = cpu_f32(k[sl[b]].narrow(1, 0, L).transpose(0, 1));  // [L, Hkv, HD]
-        auto vv = cpu_f32(v[sl[b]].narrow(1, 0, L).transpose(0, 1));
-        auto qq = cpu_f32(q[b]).view({1, sh.Hq, sh.HD});
-        auto ref = hb::kernels::gqa_attention(qq, kk, vv, L - 1).view({-1});
-        const double e = rel_err(out[b], ref);
-        EXPECT_LT(e, 1e-2) << "per_sm " << per_sm << " Hq " << sh.Hq << " Hkv " << sh.Hkv
-                           << " HD " << sh.HD << " len " << L;
-      }
+      expect_rows_match(out, q, k, v, sl, ln, 0,
+                        "per_sm " + std::to_string(per_sm) + " Hq " + std::to_string(sh.Hq) + " Hkv " + std::to_string(sh.Hkv) +
+                            " HD " + std::to_string(sh.HD));
     }
   }
   }
@@ -100,17 +112,38 @@ TEST(CudaKernels, DecodeAttentionLargeBatchShortSplits) {
   kc::decode_attention(q, k, v, torch::tensor(sl, torch::kInt32).to(torch::kCUDA),
                        torch::tensor(ln, torch::kInt32).to(torch::kCUDA), out, max_ctx);
   torch::cuda::synchronize();
-  for (int b = 0; b < B; ++b) {
-    if (sl[size_t(b)] < 0) {
-      EXPECT_EQ(out[b].abs().max().item<float>(), 0.f);
-      continue;
+  expect_rows_match(out, q, k, v, sl, ln, 0, "large batch");
+}
+
+// Sliding window: each row attends to its last W keys only. Against the CPU reference with the same window
+// (itself checked against float64 loops in test_ops_cpu.cpp), rows shorter and longer than W, W = 1, a W
+// larger than the context, and the split plans; and a row whose window excludes keys must differ from full
+// attention (the kernel really ignores them).
+TEST(CudaKernels, DecodeAttentionSlidingWindowMatchesReference) {
+  NEED_CUDA();
+  torch::manual_seed(3);
+  const int Hq = 8, Hkv = 2, HD = 64, max_ctx = 3000, slots = 3, B = 4;
+  auto k = torch::randn({slots, Hkv, max_ctx, HD}, cuda_bf16());
+  auto v = torch::randn({slots, Hkv, max_ctx, HD}, cuda_bf16());
+  for (int per_sm : {0, 1, 64}) {
+    hb::cuda::set_decode_attention_ctas_per_sm(per_sm);
+    for (int W : {1, 5, 64, 1000, 4096}) {
+      auto q = torch::randn({B, Hq * HD}, cuda_bf16());
+      std::vector<int32_t> sl = {0, 2, -1, 1}, ln = {3, 700, 50, 2999};
+      auto out = torch::full({B, Hq * HD}, 7.0, cuda_bf16());
+      kc::decode_attention(q, k, v, torch::tensor(sl, torch::kInt32).to(torch::kCUDA),
+                           torch::tensor(ln, torch::kInt32).to(torch::kCUDA), out, max_ctx, W);
+      torch::cuda::synchronize();
+      expect_rows_match(out, q, k, v, sl, ln, W, "per_sm " + std::to_string(per_sm) + " W " + std::to_string(W));
+      for (int b = 0; b < B; ++b) {
+        const int L = ln[size_t(b)];
+        if (sl[size_t(b)] < 0 || L <= W) continue;
+        auto full = reference_row(q[b], k, v, sl[size_t(b)], L);
+        EXPECT_GT(rel_err(out[b], full), 5e-2) << "W " << W << " len " << L << ": the window was not applied";
+      }
     }
-    const int L = ln[size_t(b)];
-    auto kk = cpu_f32(k[sl[size_t(b)]].narrow(1, 0, L).transpose(0, 1));
-    auto vv = cpu_f32(v[sl[size_t(b)]].narrow(1, 0, L).transpose(0, 1));
-    auto ref = hb::kernels::gqa_attention(cpu_f32(q[b]).view({1, Hq, HD}), kk, vv, L - 1).view({-1});
-    EXPECT_LT(rel_err(out[b], ref), 1e-2) << "row " << b << " len " << L;
   }
+  hb::cuda::set_decode_attention_ctas_per_sm(0);
 }
 
 TEST(CudaKernels, RopeKVWriteMatchesReference) {

@@ -58,6 +58,38 @@ TEST(KernelsCpu, GqaAttentionMatchesLoopsAndDecodeMatchesPrefill) {
   }
 }
 
+// Sliding window as Mistral defines it: the query at position p sees keys p-W+1..p. Checked against a float64
+// loop for every window from 1 (itself only) past the length (= full attention), for prefill, a chunk starting
+// mid-sequence and decode rows.
+TEST(KernelsCpu, GqaAttentionSlidingWindowMatchesFloat64Loops) {
+  torch::manual_seed(5);
+  const int64_t T = 9, nh = 4, nkv = 2, hd = 8;
+  auto q = torch::randn({T, nh, hd}, torch::kFloat64), k = torch::randn({T, nkv, hd}, torch::kFloat64);
+  auto v = torch::randn({T, nkv, hd}, torch::kFloat64);
+  auto qf = q.to(torch::kFloat32), kf = k.to(torch::kFloat32), vf = v.to(torch::kFloat32);
+  for (int64_t W : {1, 2, 3, 5, 9, 20}) {
+    auto full = gqa_attention(qf, kf, vf, 0, W);
+    auto chunk = gqa_attention(qf.narrow(0, 4, T - 4), kf, vf, 4, W);  // rows 4.. with 0..3 already cached
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t lo = std::max<int64_t>(0, t - W + 1);
+      for (int64_t h = 0; h < nh; ++h) {
+        int64_t g = h / (nh / nkv);
+        auto keys = k.narrow(0, lo, t + 1 - lo).select(1, g);
+        auto s = (keys * q[t][h]).sum(-1) / std::sqrt(double(hd));
+        auto o = (torch::softmax(s, 0).unsqueeze(1) * v.narrow(0, lo, t + 1 - lo).select(1, g)).sum(0);
+        EXPECT_LT(max_diff(full[t].narrow(0, h * hd, hd).to(torch::kFloat64), o), kTol) << "W=" << W << " t=" << t;
+        if (t >= 4) {
+          EXPECT_LT(max_diff(chunk[t - 4].narrow(0, h * hd, hd).to(torch::kFloat64), o), kTol);
+        }
+      }
+      auto step = gqa_attention(qf.narrow(0, t, 1), kf, vf, t, W);
+      EXPECT_LT(max_diff(step[0], full[t]), kTol);
+    }
+  }
+  // A window shorter than the context must change the result (the test can tell the two apart).
+  EXPECT_GT(max_diff(gqa_attention(qf, kf, vf, 0, 2), gqa_attention(qf, kf, vf, 0, 0)), 1e-3);
+}
+
 TEST(KernelsCpu, CausalConvDecodeStepsEqualPrefillAndChunks) {
   torch::manual_seed(4);
   const int64_t T = 7, C = 6, K = 4;

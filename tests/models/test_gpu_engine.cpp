@@ -8,6 +8,7 @@
 #include <future>
 
 #include "harness/base/error.h"
+#include "harness/base/files.h"
 #include "models/engine.h"
 #include "models/gpu/gpu_executor.h"
 
@@ -106,6 +107,38 @@ TEST(GpuEngine, ContinuousBatchingKeepsEveryRowOnTheReference) {
     expect_reference_greedy("preset:tiny/h30", rs[size_t(i)].prompt, together[size_t(i)], 0.15);
     expect_reference_greedy("preset:tiny/h30", rs[size_t(i)].prompt, alone[0], 0.15);
     EXPECT_EQ(alone[0].tokens.size(), together[size_t(i)].tokens.size());
+  }
+}
+
+// A checkpoint with a sliding window (transformers' tiny Mistral, window 5; its CPU reference matches
+// transformers in tests/models/test_checkpoint_parity.cpp): prompts of 7-22 tokens prefilled in chunks of 7
+// (chunks that start mid-window), then 16 decode steps, all five at once: every token is the windowed
+// reference's argmax. Ignoring the window would move the logits by up to ~10 (see the goldens).
+TEST(GpuEngine, SlidingWindowCheckpointFollowsTheReference) {
+  REQUIRE_CUDA();
+  const std::string spec = std::string(HB_TEST_DATA_DIR) + "/engine/bytelevel-tiny";
+  const auto goldens = read_json_file(std::string(HB_TEST_DATA_DIR) + "/engine/bytelevel_goldens.json");
+  ModelOptions mo;
+  mo.device = "cuda";
+  mo.context = 256;
+  mo.gpu_max_sequences = 8;
+  mo.gpu_reserve_gib = 0.5;
+  EngineOptions eo;
+  eo.max_batch = 8;
+  eo.prefill_chunk_tokens = 7;
+  auto e = make_engine(spec, eo, mo);
+  ASSERT_EQ(e->config().sliding_window, 5);
+  std::vector<EngineRequest> rs;
+  for (const auto& g : goldens["generations"]) {
+    EngineRequest r = req(g["input_ids"].get<std::vector<int32_t>>(), 16);
+    r.ignore_eos = true;
+    rs.push_back(r);
+  }
+  auto res = run_all(*e, rs);
+  for (size_t i = 0; i < rs.size(); ++i) {
+    ASSERT_EQ(res[i].finish_reason, "length") << res[i].error;
+    ASSERT_EQ(res[i].tokens.size(), 16u);
+    expect_reference_greedy(spec, rs[i].prompt, res[i], 0.25);
   }
 }
 

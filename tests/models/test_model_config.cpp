@@ -66,14 +66,90 @@ TEST(ModelConfig, UnsupportedThingsFailWithTheirName) {
   j["ssm_cfg"].erase("d_state");
   expect_config_error(j, "'d_state'");
   j = hybrid_json();
-  j["ssm_cfg"]["activation"] = "identity";
-  expect_config_error(j, "'activation' = 'identity'");
+  j["sliding_window"] = "4096";
+  expect_config_error(j, "field 'sliding_window' = \"4096\"");
+  j["sliding_window"] = 0;
+  expect_config_error(j, "field 'sliding_window' = 0");
+  j = hybrid_json();
+  j["ssm_cfg"]["bias"] = true;
+  expect_config_error(j, "config.json ssm_cfg: unsupported field 'bias' = true");
+  j = hybrid_json();
+  j["ssm_cfg"]["conv_bias"] = "yes";
+  expect_config_error(j, "field 'conv_bias' must be true or false, got \"yes\"");
+  j = hybrid_json();
+  j["ssm_cfg"]["d_inner"] = nullptr;
+  j["ssm_cfg"].erase("expand");
+  expect_config_error(j, "'d_inner' is null");
+  j = hybrid_json();
+  j["hybrid_block_layout"][1] = 2;
+  expect_config_error(j, "hybrid_block_layout entry 1 = 2 is not a string");
   j = hybrid_json();
   j["num_hidden_layers"] = 5;
   expect_config_error(j, "hybrid_block_layout has 4 entries");
   j = hybrid_json();
   j["hidden_act"] = "gelu";
   expect_config_error(j, "hidden_act");
+}
+
+// What the authors' config classes write (AprielSSMHybridConfig / AprielHybridSSMConfig are MistralConfig
+// subclasses filling ssm_cfg from their defaults): all of it loads, under each of the family's model_type
+// spellings; sliding_window is kept as Mistral keeps it, ssm_cfg.activation is ignored for m2.
+TEST(ModelConfig, UpstreamWrittenFieldsLoadUnderEveryModelType) {
+  for (const std::string type : {"apriel_ssm_thinker_hybrid", "apriel_hybrid_ssm", "apriel_h"}) {
+    auto j = hybrid_json();
+    j["model_type"] = type;
+    j["sliding_window"] = 4096;
+    j["attention_dropout"] = 0.0;
+    j["initializer_range"] = 0.02;
+    j["use_cache"] = true;
+    j["ssm_cfg"].update({{"activation", "identity"}, {"bias", false}, {"chunk_size", 128}, {"dt_init", "random"},
+                         {"dt_init_floor", 1e-4}, {"dt_max", 0.1}, {"dt_min", 0.001}, {"dt_scale", 1.0}, {"expand", 1},
+                         {"n_qk_heads", 32}, {"n_v_heads", 32}, {"dt_rank", "auto"}});
+    auto c = parse_model_config(j, "config.json");
+    EXPECT_EQ(c.model_type, type);
+    EXPECT_EQ(c.sliding_window, 4096);
+    EXPECT_EQ(c.ssm.dt_rank, (c.hidden_size + 15) / 16);
+    EXPECT_EQ(c.to_json()["sliding_window"], 4096);
+  }
+}
+
+TEST(ModelConfig, SlidingWindowAsTransformersTreatsIt) {
+  auto j = read_json_file(testing::engine_data("mistral-tiny/config.json"));
+  j["sliding_window"] = nullptr;
+  EXPECT_EQ(parse_model_config(j, "config.json").sliding_window, 0);  // null: full attention
+  j.erase("sliding_window");
+  EXPECT_EQ(parse_model_config(j, "config.json").sliding_window, 0);
+  j["sliding_window"] = 7;
+  EXPECT_EQ(parse_model_config(j, "config.json").sliding_window, 7);
+  j["use_sliding_window"] = false;  // Qwen-style switch
+  EXPECT_EQ(parse_model_config(j, "config.json").sliding_window, 0);
+  j.erase("use_sliding_window");
+  j["model_type"] = "llama";  // LlamaModel never reads the field
+  EXPECT_EQ(parse_model_config(j, "config.json").sliding_window, 0);
+  EXPECT_EQ(load_model_config(testing::engine_data("bytelevel-tiny")).sliding_window, 5);
+}
+
+// Upstream's m2 mixer fills missing widths from the model: d_xb = hidden, d_inner = expand * hidden.
+TEST(ModelConfig, NullMambaWidthsFallBackAsUpstream) {
+  auto j = hybrid_json();
+  j["ssm_cfg"]["d_xb"] = nullptr;
+  j["ssm_cfg"]["d_inner"] = nullptr;
+  j["ssm_cfg"]["expand"] = 2;
+  j["ssm_cfg"]["d_state"] = 4;
+  auto c = parse_model_config(j, "config.json");
+  EXPECT_EQ(c.ssm.d_xb, c.hidden_size);
+  EXPECT_EQ(c.ssm.d_inner, 2 * c.hidden_size);
+}
+
+// The two checkpoints written by the authors' code, exactly as saved (skipped where the shared folder is absent).
+TEST(ModelConfig, UpstreamCheckpointConfigsLoadAsWritten) {
+  const std::string root = HB_TEST_CHECKPOINTS_DIR "/apriel-hybrid-upstream-tiny";
+  if (!file_exists(root + "/tmmt/config.json")) GTEST_SKIP() << "no upstream checkpoints at " << root;
+  auto t = load_model_config(root + "/tmmt");
+  EXPECT_EQ(t.layout_string(), "t,m2,m2,t");
+  EXPECT_EQ(t.sliding_window, 4096);
+  EXPECT_EQ(t.ssm.d_inner, 128);
+  EXPECT_EQ(load_model_config(root + "/mmmm").layout_string(), "m2,m2,m2,m2");
 }
 
 TEST(ModelConfig, FifteenBPresetsMatchTheSpecArithmetic) {

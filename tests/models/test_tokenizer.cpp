@@ -1,5 +1,6 @@
-// Tokenizer parity with HF `tokenizers` (golden ids from tests/tools/make_tokenizer_goldens.py), round
-// trips on every suite prompt, incremental detokenisation and bad input.
+// Tokenizer parity with HF `tokenizers` (golden ids from tests/tools/make_tokenizer_goldens.py and, for the
+// GPT-2-style byte-level tokenizers and post-processors, tests/tools/make_bytelevel_goldens.py), round trips
+// on every suite prompt, incremental detokenisation and bad input.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -88,6 +89,121 @@ TEST(Tokenizer, IncrementalDetokenizerNeverSplitsACharacter) {
   all += detok.flush();
   EXPECT_EQ(all, text);
   EXPECT_EQ(tok->encode("<s>hi</s>"), (std::vector<int32_t>{1, 3 + 'h', 3 + 'i', 2}));
+}
+
+const nlohmann::json& bytelevel_golden() {
+  static const nlohmann::json j = read_json_file(std::string(HB_TEST_DATA_DIR) + "/engine/bytelevel_goldens.json");
+  return j;
+}
+
+// `key` = "plain" (the checkpoint's tokenizer: ByteLevel use_regex=true, ByteLevel post-processor) or "bos"
+// (add_prefix_space=true, Sequence[ByteLevel, TemplateProcessing "<s> $A </s>"]).
+void expect_bytelevel_golden(const Tokenizer& tok, const std::string& key) {
+  const auto& rows = bytelevel_golden()["tokenizer"];
+  ASSERT_GE(rows.size(), 15u);
+  for (const auto& row : rows) {
+    const std::string s = row["text"].get<std::string>();
+    const auto& g = row[key];
+    auto with_special = tok.encode(s, /*parse_special=*/true, /*add_special_tokens=*/true);
+    EXPECT_EQ(with_special, g["ids"].get<std::vector<int32_t>>()) << key << ": '" << s << "'";
+    EXPECT_EQ(tok.encode(s, true, false), g["ids_no_special"].get<std::vector<int32_t>>()) << key << ": '" << s << "'";
+    EXPECT_EQ(tok.decode(with_special), g["decoded"].get<std::string>()) << key << ": '" << s << "'";
+  }
+}
+
+TEST(Tokenizer, Gpt2ByteLevelPreTokenizerMatchesReference) {
+  auto tok = Tokenizer::from_file(std::string(HB_TEST_DATA_DIR) + "/engine/bytelevel-tiny/tokenizer.json");
+  EXPECT_EQ(tok->kind(), "bpe-gpt2");
+  expect_bytelevel_golden(*tok, "plain");
+}
+
+TEST(Tokenizer, PrefixSpaceAndTemplatePostProcessorMatchReference) {
+  auto tok = Tokenizer::from_file(tok_data("gpt2-bos/tokenizer.json"));
+  EXPECT_EQ(tok->special_prefix(), std::vector<int32_t>{1});
+  EXPECT_EQ(tok->special_suffix(), std::vector<int32_t>{2});
+  expect_bytelevel_golden(*tok, "bos");
+}
+
+// A post-processor that adds nothing (GPT-2's ByteLevel one, or none at all) means no BOS, even though the
+// tokenizer has a BOS token: transformers' tokenizer(text) gives the bare ids.
+TEST(Tokenizer, NoBosWhenThePostProcessorAddsNone) {
+  auto tok = Tokenizer::from_file(std::string(HB_TEST_DATA_DIR) + "/engine/bytelevel-tiny/tokenizer.json");
+  EXPECT_TRUE(tok->special_prefix().empty());
+  EXPECT_TRUE(tok->special_suffix().empty());
+  EXPECT_EQ(tok->encode("Hello", false, true), tok->encode("Hello", false, false));
+  auto tekken = Tokenizer::from_file(tok_data("tekken-small/tokenizer.json"));  // post_processor: null
+  EXPECT_EQ(tekken->bos_id(), 1);
+  EXPECT_EQ(tekken->encode("Hello", false, true), tekken->encode("Hello", false, false));
+  // The presets' byte vocabulary keeps its BOS.
+  EXPECT_EQ(Tokenizer::byte_level(320)->encode("A", false, true), (std::vector<int32_t>{1, 3 + 'A'}));
+}
+
+std::unique_ptr<Tokenizer> with_post_processor(const nlohmann::json& post) {
+  auto j = read_json_file(tok_data("tekken-small/tokenizer.json"));
+  j["post_processor"] = post;
+  std::string path = ::testing::TempDir() + "/post.json";
+  write_file(path, j.dump());
+  return Tokenizer::from_file(path);
+}
+
+TEST(Tokenizer, RobertaBertAndSequencePostProcessorsWrapTheIds) {
+  auto plain = Tokenizer::from_file(tok_data("tekken-small/tokenizer.json"))->encode("hi there", false, false);
+  auto roberta = with_post_processor({{"type", "RobertaProcessing"}, {"sep", {"</s>", 2}}, {"cls", {"<s>", 1}},
+                                      {"trim_offsets", true}, {"add_prefix_space", false}});
+  auto ids = roberta->encode("hi there", false, true);
+  ASSERT_EQ(ids.size(), plain.size() + 2);
+  EXPECT_EQ(ids.front(), 1);
+  EXPECT_EQ(ids.back(), 2);
+  // Sequence: the second processor wraps what the first produced.
+  nlohmann::json tmpl = {{"type", "TemplateProcessing"},
+                         {"single", {{{"SpecialToken", {{"id", "[INST]"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+                         {"special_tokens", {{"[INST]", {{"id", "[INST]"}, {"ids", {3}}, {"tokens", {"[INST]"}}}}}}};
+  auto seq = with_post_processor({{"type", "Sequence"}, {"processors", {{{"type", "BertProcessing"}, {"sep", {"</s>", 2}}, {"cls", {"<s>", 1}}}, tmpl}}});
+  EXPECT_EQ(seq->special_prefix(), (std::vector<int32_t>{3, 1}));
+  EXPECT_EQ(seq->special_suffix(), (std::vector<int32_t>{2}));
+  EXPECT_EQ(seq->encode("hi there", false, false), plain);  // add_special_tokens=false: untouched
+}
+
+void expect_tokenizer_error(const nlohmann::json& j, const std::vector<std::string>& needles) {
+  std::string path = ::testing::TempDir() + "/bad_tokenizer.json";
+  write_file(path, j.dump());
+  try {
+    Tokenizer::from_file(path);
+    FAIL() << "expected an error for " << j.dump().substr(0, 80);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::config);
+    EXPECT_NE(e.message().find(path), std::string::npos) << e.message();
+    for (const auto& n : needles) EXPECT_NE(e.message().find(n), std::string::npos) << "'" << n << "' not in: " << e.message();
+  }
+}
+
+TEST(Tokenizer, UnsupportedNormalizerPreTokenizerAndPostProcessorAreNamed) {
+  const auto base = read_json_file(tok_data("tekken-small/tokenizer.json"));
+  auto j = base;
+  j["normalizer"] = {{"type", "NFC"}};
+  expect_tokenizer_error(j, {"'normalizer'", "NFC"});
+  j["normalizer"] = {{"type", "Sequence"}, {"normalizers", nlohmann::json::array()}};  // a no-op: accepted
+  write_file(::testing::TempDir() + "/noop_norm.json", j.dump());
+  EXPECT_NO_THROW(Tokenizer::from_file(::testing::TempDir() + "/noop_norm.json"));
+  j = base;
+  j["pre_tokenizer"] = {{"type", "Whitespace"}};
+  expect_tokenizer_error(j, {"pre_tokenizer type 'Whitespace'"});
+  j = base;
+  j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\w+";
+  expect_tokenizer_error(j, {"unsupported pre-tokenizer regex '\\w+"});
+  j = base;
+  j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed";
+  expect_tokenizer_error(j, {"behavior 'Removed'"});
+  j = base;
+  j["pre_tokenizer"] = j["pre_tokenizer"]["pretokenizers"][0];  // Split without ByteLevel: not byte-level
+  expect_tokenizer_error(j, {"no ByteLevel step"});
+  j = base;
+  j["post_processor"] = {{"type", "Unknown"}};
+  expect_tokenizer_error(j, {"'post_processor'", "'Unknown'"});
+  j["post_processor"] = {{"type", "TemplateProcessing"},
+                         {"single", {{{"SpecialToken", {{"id", "<bos>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+                         {"special_tokens", nlohmann::json::object()}};
+  expect_tokenizer_error(j, {"'<bos>'"});
 }
 
 TEST(Tokenizer, UnsupportedFilesFailWithTheirName) {
