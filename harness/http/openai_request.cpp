@@ -198,9 +198,7 @@ void refuse_unsupported(const json& body, bool chat) {
   }
 }
 
-}  // namespace
-
-OpenAIRequest parse_openai_request(const std::string& text, bool chat) {
+json parse_object(const std::string& text) {
   json body;
   try {
     body = json::parse(text);
@@ -208,6 +206,29 @@ OpenAIRequest parse_openai_request(const std::string& text, bool chat) {
     throw BadRequest("", "request body is not valid JSON (error at byte " + std::to_string(e.byte) + "); send a JSON object");
   }
   if (!body.is_object()) throw BadRequest("", "request body must be a JSON object, got " + kind_of(body));
+  return body;
+}
+
+}  // namespace
+
+TokenizeRequest parse_tokenize_request(const std::string& text, bool tokenize) {
+  const json body = parse_object(text);
+  TokenizeRequest t;
+  if (tokenize) {
+    const json* p = field(body, "prompt");
+    if (!p || !p->is_string()) wrong_type("prompt", "a string", p ? *p : json());
+    t.text = p->get<std::string>();
+    t.add_special_tokens = get_bool(body, "add_special_tokens", true);
+  } else {
+    const json* ids = field(body, "tokens");
+    if (!ids || !ids->is_array()) wrong_type("tokens", "an array of token ids", ids ? *ids : json());
+    t.ids = token_ids(*ids, "tokens");
+  }
+  return t;
+}
+
+OpenAIRequest parse_openai_request(const std::string& text, bool chat) {
+  const json body = parse_object(text);
   OpenAIRequest r;
   r.chat = chat;
   if (const json* m = field(body, "model")) {

@@ -59,6 +59,14 @@ struct OpenAIRequest {
   std::optional<bool> add_special_tokens;  // absent: the endpoint's default
 };
 
+// POST /tokenize {"prompt": str, "add_special_tokens": bool = true} and /detokenize {"tokens": [ids]}.
+struct TokenizeRequest {
+  std::string text;
+  bool add_special_tokens = true;
+  std::vector<int32_t> ids;
+};
+TokenizeRequest parse_tokenize_request(const std::string& body, bool tokenize);
+
 // Throws BadRequest. `chat` selects the endpoint's schema.
 OpenAIRequest parse_openai_request(const std::string& body, bool chat);
 

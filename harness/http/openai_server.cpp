@@ -27,12 +27,12 @@ class AccessLog final : public ResponseWriter {
     log_info("access: {} {} {} prompt_tokens={} completion_tokens={} duration_ms={:.1f} remote={}{}", method_, target_, status_,
              prompt_tokens_.load(), completion_tokens_.load(), ms, remote_, end);
   }
-  void send(int status, const std::string& content_type, std::string body, HeaderList extra) override {
+  void send(int status, const std::string& content_type, std::string body, HeaderList extra = {}) override {
     if (!inner_->closed()) ended_ = true;
     status_ = status;
     inner_->send(status, content_type, std::move(body), std::move(extra));
   }
-  void start_stream(int status, const std::string& content_type, HeaderList extra) override {
+  void start_stream(int status, const std::string& content_type, HeaderList extra = {}) override {
     status_ = status;
     inner_->start_stream(status, content_type, std::move(extra));
   }
@@ -208,6 +208,14 @@ void OpenAIServer::handle(const HttpRequest& req, std::shared_ptr<ResponseWriter
     if (id != name_) return send_error(*w, 404, "The model `" + id + "` does not exist; this server serves `" + name_ + "`", "model");
     return w->send(200, "application/json", model_json().dump());
   }
+  if (path == "/tokenizer_info" || path == "/tokenize" || path == "/detokenize") {
+    if (path == "/tokenizer_info" ? !get : req.method != "POST") return wrong_method(path == "/tokenizer_info" ? "GET" : "POST");
+    try {
+      return tokenizer_route(req, w, path);
+    } catch (const BadRequest& e) {
+      return send_error(*w, 400, e.what(), e.param());
+    }
+  }
   const bool chat = path == "/v1/chat/completions";
   if (chat || path == "/v1/completions") {
     if (req.method != "POST") return wrong_method("POST");
@@ -219,7 +227,33 @@ void OpenAIServer::handle(const HttpRequest& req, std::shared_ptr<ResponseWriter
       return send_error(*w, e.code() == ErrorCode::usage ? 400 : 500, e.message());
     }
   }
-  send_error(*w, 404, "no route " + path + "; this server has /v1/chat/completions, /v1/completions, /v1/models, /health");
+  send_error(*w, 404, "no route " + path + "; this server has /v1/chat/completions, /v1/completions, /v1/models, /health, /tokenize, /detokenize, /tokenizer_info");
+}
+
+// vLLM's tokenizer routes, which lm-eval's `tokenizer_backend=remote` uses: a client needs no local copy of
+// the tokenizer (presets have none on disk).
+void OpenAIServer::tokenizer_route(const HttpRequest& req, const std::shared_ptr<AccessLog>& w, const std::string& path) {
+  const models::Tokenizer& tok = engine_->tokenizer();
+  auto special = [&](int32_t id) { return id >= 0 ? json(tok.token_bytes(id)) : json(nullptr); };
+  if (path == "/tokenizer_info") {
+    json info = {{"tokenizer_class", "hybench-" + tok.kind()}, {"bos_token", special(tok.bos_id())}, {"eos_token", special(tok.eos_id())},
+                 {"pad_token", nullptr}, {"model_max_length", engine_->max_context()}, {"vocab_size", tok.vocab_size()}};
+    return w->send(200, "application/json", info.dump());
+  }
+  const TokenizeRequest t = parse_tokenize_request(req.body, path == "/tokenize");
+  if (path == "/tokenize") {
+    // Specials written in the text become their ids (as HF tokenizers and vLLM do: lm-eval encodes "</s>").
+    std::vector<int32_t> ids;
+    if (t.add_special_tokens && tok.bos_id() >= 0) ids.push_back(tok.bos_id());
+    auto body = tok.encode(t.text, /*parse_special=*/true);
+    ids.insert(ids.end(), body.begin(), body.end());
+    w->count_tokens(int64_t(ids.size()), 0);
+    return w->send(200, "application/json", json{{"tokens", ids}, {"count", ids.size()}, {"max_model_len", engine_->max_context()}}.dump());
+  }
+  for (int32_t id : t.ids) {
+    if (id >= tok.vocab_size()) throw BadRequest("tokens", "token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(tok.vocab_size()));
+  }
+  w->send(200, "application/json", json{{"prompt", sanitize_utf8(tok.decode(t.ids, /*skip_special=*/false))}}.dump());
 }
 
 void OpenAIServer::completion(const HttpRequest& req, const std::shared_ptr<AccessLog>& w, bool chat) {

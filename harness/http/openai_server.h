@@ -3,6 +3,7 @@
 //   POST /v1/chat/completions, POST /v1/completions (stream or not; n choices per prompt; prompt batches;
 //        logprobs/top_logprobs; completions echo with prompt logprobs, as lm-eval's log-likelihood requests need)
 //   GET  /v1/models, /v1/models/{id}, /health
+//   POST /tokenize, /detokenize, GET /tokenizer_info (vLLM's; lm-eval's tokenizer_backend=remote uses them)
 // A wrong method is 405 with Allow; a malformed request is 400 naming the field; a `model` other than the
 // served name is 404 (as vLLM answers). One access-log line per request on stderr (info level).
 // HTTP threads only parse and submit; the engine thread answers through the thread-safe ResponseWriter.
@@ -28,6 +29,7 @@ class OpenAIServer {
 
  private:
   void completion(const HttpRequest& request, const std::shared_ptr<AccessLog>& writer, bool chat);
+  void tokenizer_route(const HttpRequest& request, const std::shared_ptr<AccessLog>& writer, const std::string& path);
 
   std::unique_ptr<models::Engine> engine_;
   std::string name_;

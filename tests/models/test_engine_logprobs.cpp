@@ -9,11 +9,16 @@
 #include "harness/base/error.h"
 #include "models/engine.h"
 #include "models/model.h"
+#include "tests/models/engine_test_util.h"
 
 namespace hb::models {
 namespace {
 
-constexpr const char* kPreset = "preset:tiny/teacher";
+// The committed 4-layer Apriel hybrid (attention + m2) checkpoint: small enough for a full reference forward.
+const std::string& model_dir() {
+  static const std::string dir = testing::engine_data("hybrid-tiny");
+  return dir;
+}
 
 EngineResult run(Engine& e, EngineRequest r) {
   std::promise<EngineResult> p;
@@ -25,7 +30,7 @@ EngineResult run(Engine& e, EngineRequest r) {
 
 // log_softmax of every position's logits of `tokens`, from one prefill of a fresh sequence (float64 sums).
 std::vector<std::vector<double>> reference_logprobs(const std::vector<int32_t>& tokens) {
-  auto model = Model::load(kPreset);
+  auto model = Model::load(model_dir());
   const int seq = model->create_sequence(int64_t(tokens.size()));
   auto flat = model->forward({{seq, tokens}}, /*all_logits=*/true)[0];
   const size_t V = size_t(model->config().vocab_size);
@@ -55,7 +60,7 @@ void expect_raw(const std::vector<int32_t>& prompt, const EngineResult& res, int
     EXPECT_NEAR(res.logprobs[i], row[size_t(res.tokens[i])], 1e-4) << "token " << i;
     max_shift = std::max(max_shift, -std::log1p(-std::exp(row[size_t(eos)])));
     ASSERT_EQ(res.top_logprobs.size(), res.tokens.size());
-    // The top list is the raw one: EOS stays in it when it ranks there.
+    // The top list is the raw one: EOS stays in it when it ranks there (it was banned from the draw).
     std::vector<std::pair<double, int32_t>> sorted;
     for (size_t v = 0; v < row.size(); ++v) sorted.emplace_back(row[v], int32_t(v));
     std::sort(sorted.rbegin(), sorted.rend());
@@ -67,7 +72,7 @@ void expect_raw(const std::vector<int32_t>& prompt, const EngineResult& res, int
 }
 
 TEST(EngineLogprobs, RawUnderIgnoreEosMinTokensTemperatureAndFilters) {
-  auto e = make_engine(kPreset);
+  auto e = make_engine(model_dir());
   const int32_t eos = e->eos_ids().at(0);
   auto prompt = e->encode_prompt("hello there");
   EngineRequest r;
@@ -75,7 +80,7 @@ TEST(EngineLogprobs, RawUnderIgnoreEosMinTokensTemperatureAndFilters) {
   r.prompt = prompt;
   r.max_tokens = 12;
   r.ignore_eos = true;
-  r.sampling.top_logprobs = 40;  // deep enough to hold EOS on a 320-id vocabulary
+  r.sampling.top_logprobs = 20;
   expect_raw(prompt, run(*e, r), eos);
   r.ignore_eos = false;
   r.min_tokens = 12;
@@ -102,7 +107,7 @@ TEST(EngineLogprobs, SamplerReportsTheRawLogprobOfABannedRow) {
 TEST(EngineLogprobs, PromptLogprobsChunkedAndBatched) {
   EngineOptions o;
   o.prefill_chunk_tokens = 3;  // chunk boundaries inside the prompt: each chunk's last position scores the next
-  auto e = make_engine(kPreset, o);
+  auto e = make_engine(model_dir(), o);
   auto prompt = e->encode_prompt("The quick brown fox jumps");
   ASSERT_GT(prompt.size(), 7u);
   const auto ref = reference_logprobs(prompt);
@@ -150,7 +155,7 @@ TEST(EngineLogprobs, PromptLogprobsChunkedAndBatched) {
 }
 
 TEST(EngineLogprobs, BadScoringRequests) {
-  auto e = make_engine(kPreset);
+  auto e = make_engine(model_dir());
   EngineRequest r;
   r.id = "bad";
   r.prompt = e->encode_prompt("x");
