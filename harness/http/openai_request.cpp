@@ -244,6 +244,7 @@ OpenAIRequest parse_openai_request(const std::string& text, bool chat) {
   constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
   // max_completion_tokens (chat, newer clients) wins over the deprecated max_tokens.
   const char* max_name = chat && field(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+  r.max_tokens_field = max_name;
   if (field(body, max_name)) r.max_tokens = get_int(body, max_name, 0, kIntMax, 0);
   r.temperature = get_number(body, "temperature", 0.0, 1e6, 1.0);
   r.top_p = get_number(body, "top_p", 0.0, 1.0, 1.0, /*open_lo=*/true);

@@ -40,6 +40,7 @@ struct OpenAIRequest {
   std::vector<ChatMessage> messages;  // chat
   std::vector<PromptInput> prompts;   // completions: one per prompt of a batch
   std::optional<int64_t> max_tokens;  // max_completion_tokens or max_tokens; absent: the server's default
+  std::string max_tokens_field = "max_tokens";  // the one the client sent (errors name it)
   double temperature = 1.0;
   double top_p = 1.0;
   int top_k = -1;

@@ -78,8 +78,15 @@ size_t utf8_chars(const std::string& s) {
   return n;
 }
 
-// One token as a client sees it: its text (lossy where the token is part of a UTF-8 character) and bytes.
-std::string token_text(const models::Tokenizer& tok, int32_t id) { return sanitize_utf8(tok.token_bytes(id)); }
+// One token as a client sees it: its text, or where its bytes are only part of a UTF-8 character,
+// "bytes:\xe2\x80" (OpenAI's spelling), so that distinct tokens never share a key of a top_logprobs map.
+std::string token_text(const models::Tokenizer& tok, int32_t id) {
+  const std::string& b = tok.token_bytes(id);
+  if (sanitize_utf8(b) == b) return b;
+  std::string out = "bytes:";
+  for (unsigned char c : b) out += fmt::format("\\x{:02x}", c);
+  return out;
+}
 json token_byte_list(const models::Tokenizer& tok, int32_t id) {
   json b = json::array();
   for (unsigned char c : tok.token_bytes(id)) b.push_back(int(c));
@@ -108,7 +115,7 @@ class CompletionLogprobs {
     const std::string text = token_text(tok, id);
     tokens_.push_back(text);
     text_offset_.push_back(offset_);
-    if (!tok.is_special(id)) offset_ += utf8_chars(text);  // special tokens are not part of the text
+    if (!tok.is_special(id)) offset_ += utf8_chars(sanitize_utf8(tok.token_bytes(id)));  // specials are not in the text
     if (!lp) {
       token_logprobs_.push_back(nullptr);
       top_logprobs_.push_back(nullptr);
@@ -305,14 +312,14 @@ void OpenAIServer::completion(const HttpRequest& req, const std::shared_ptr<Acce
     }
     if (p.echo_text.empty() && q.echo) p.echo_text = sanitize_utf8(tok.decode(p.ids, /*skip_special=*/true));
     if (q.max_tokens && int64_t(p.ids.size()) + *q.max_tokens > ctx) {
-      throw BadRequest(chat ? "max_completion_tokens" : "max_tokens",
-                       "max_tokens " + std::to_string(*q.max_tokens) + " + the prompt's " + std::to_string(p.ids.size()) +
+      throw BadRequest(q.max_tokens_field,
+                       q.max_tokens_field + " " + std::to_string(*q.max_tokens) + " + the prompt's " + std::to_string(p.ids.size()) +
                            " tokens exceed the model's context of " + std::to_string(ctx) + " tokens; ask for at most " +
                            std::to_string(ctx - int64_t(p.ids.size())));
     }
   }
   if (q.max_tokens && *q.max_tokens == 0 && !q.echo) {
-    throw BadRequest(chat ? "max_completion_tokens" : "max_tokens", "max_tokens 0 generates nothing; it is allowed only with 'echo' (prompt scoring)");
+    throw BadRequest(q.max_tokens_field, q.max_tokens_field + " 0 generates nothing; it is allowed only with 'echo' (prompt scoring)");
   }
   const bool score_prompt = q.echo && q.logprobs;
   if (q.stream && score_prompt) {

@@ -85,6 +85,7 @@ TEST(OpenAIRequest, ChatMessages) {
   // max_completion_tokens wins over max_tokens on chat.
   auto m = parse_openai_request(R"({"messages":[{"role":"user","content":"x"}],"max_tokens":9,"max_completion_tokens":4})", true);
   EXPECT_EQ(m.max_tokens.value(), 4);
+  EXPECT_EQ(m.max_tokens_field, "max_completion_tokens");
 }
 
 TEST(OpenAIRequest, EveryFieldNamesItselfAndTheExpectedType) {

@@ -56,7 +56,7 @@ void disconnect_mid_stream(int port) {
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  std::string body = R"({"prompt":"never ending","max_tokens":3000,"ignore_eos":true,"stream":true})";
+  std::string body = R"({"prompt":"never ending","max_tokens":1000,"ignore_eos":true,"stream":true})";
   std::string req = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\n\r\n" + body;
   ASSERT_EQ(::send(fd, req.data(), req.size(), 0), ssize_t(req.size()));
