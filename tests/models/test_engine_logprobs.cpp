@@ -9,6 +9,7 @@
 #include "harness/base/error.h"
 #include "models/engine.h"
 #include "models/model.h"
+#include "tests/models/engine_run.h"
 #include "tests/models/engine_test_util.h"
 
 namespace hb::models {
@@ -20,13 +21,7 @@ const std::string& model_dir() {
   return dir;
 }
 
-EngineResult run(Engine& e, EngineRequest r) {
-  std::promise<EngineResult> p;
-  auto f = p.get_future();
-  r.on_done = [&p](EngineResult res) { p.set_value(std::move(res)); };
-  e.submit(std::move(r));
-  return f.get();
-}
+using testing::run;
 
 // log_softmax of every position's logits of `tokens`, from one prefill of a fresh sequence (float64 sums).
 std::vector<std::vector<double>> reference_logprobs(const std::vector<int32_t>& tokens) {

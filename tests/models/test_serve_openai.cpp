@@ -188,6 +188,12 @@ TEST(ServeOpenAI, EchoScoresThePromptAsLmEvalAsks) {
   ASSERT_EQ(lp0["token_logprobs"].size(), prompt.size());
   for (size_t i = 1; i < prompt.size(); ++i) EXPECT_NEAR(lp0["token_logprobs"][i].get<double>(), lp["token_logprobs"][i].get<double>(), 1e-6);
   EXPECT_EQ(r0.j()["usage"]["completion_tokens"], 0);
+  // Echo alone (no logprobs, max_tokens 0): the prompt back, nothing run.
+  auto e0 = post("/v1/completions", {{"prompt", "Hi there"}, {"echo", true}, {"max_tokens", 0}});
+  ASSERT_EQ(e0.status, 200) << e0.body;
+  EXPECT_EQ(e0.j()["choices"][0]["text"], "Hi there");
+  EXPECT_TRUE(e0.j()["choices"][0]["logprobs"].is_null());
+  EXPECT_EQ(e0.j()["usage"]["completion_tokens"], 0);
   // Echo of text: the prompt text comes first.
   auto t = post("/v1/completions", {{"prompt", "Hello"}, {"echo", true}, {"max_tokens", 2}, {"temperature", 0}, {"ignore_eos", true}});
   EXPECT_EQ(t.j()["choices"][0]["text"].get<std::string>().rfind("Hello", 0), 0u) << t.body;
