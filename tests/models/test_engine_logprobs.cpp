@@ -9,6 +9,7 @@
 #include "harness/base/error.h"
 #include "models/engine.h"
 #include "models/model.h"
+#include "models/presets.h"
 #include "tests/models/engine_run.h"
 #include "tests/models/engine_test_util.h"
 
@@ -168,6 +169,42 @@ TEST(EngineLogprobs, BadScoringRequests) {
   }
   r.prompt = {1, -3};
   EXPECT_THROW(e->submit(r), Error);
+}
+
+// An executor that keeps only each row's last logits (as the CUDA engine does): scoring requests are refused
+// at submission with a message that names the way out, before anything runs.
+class LastLogitsOnlyExecutor : public StepExecutor {
+ public:
+  const ModelConfig& config() const override { return config_; }
+  std::string source_dir() const override { return ""; }
+  int64_t max_context() const override { return 1024; }
+  int max_sequences() const override { return 4; }
+  int64_t kv_capacity_tokens() const override { return 4096; }
+  int64_t prefill_chunk_tokens() const override { return 512; }
+  int create_sequence(int64_t, const SamplerConfig&) override { return 0; }
+  void release_sequence(int) override {}
+  std::vector<SampledToken> step(const std::vector<StepRow>&) override { throw Error(ErrorCode::internal, "step must not run"); }
+  nlohmann::json details() const override { return {{"device", "cuda"}}; }
+
+ private:
+  ModelConfig config_ = preset_config("tiny/h30");
+};
+
+TEST(EngineLogprobs, AnExecutorWithoutPromptScoringRefusesEcho) {
+  auto e = make_engine(std::make_unique<LastLogitsOnlyExecutor>());
+  EngineRequest r;
+  r.id = "echo";
+  r.prompt = e->encode_prompt("score me");
+  r.max_tokens = 1;
+  r.prompt_logprobs = 1;
+  try {
+    e->submit(r);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& err) {
+    EXPECT_EQ(err.code(), ErrorCode::usage);
+    EXPECT_NE(err.message().find("device=cpu"), std::string::npos) << err.message();
+    EXPECT_NE(err.message().find("cuda"), std::string::npos) << err.message();
+  }
 }
 
 }  // namespace
