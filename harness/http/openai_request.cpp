@@ -286,6 +286,7 @@ OpenAIRequest parse_openai_request(const std::string& text, bool chat) {
   }
   r.ignore_eos = get_bool(body, "ignore_eos", false);
   r.min_tokens = int(get_int(body, "min_tokens", 0, kIntMax, 0));
+  r.tokens_as_ids = get_bool(body, "return_tokens_as_token_ids", false);
   if (field(body, "add_special_tokens")) r.add_special_tokens = get_bool(body, "add_special_tokens", true);
   if (int64_t(r.n) * int64_t(chat ? 1 : r.prompts.size()) > kMaxChoices) {
     throw BadRequest("n", "n x prompts = " + std::to_string(int64_t(r.n) * int64_t(r.prompts.size())) + " choices; at most " +

@@ -58,6 +58,7 @@ struct OpenAIRequest {
   bool ignore_eos = false;
   int min_tokens = 0;
   std::optional<bool> add_special_tokens;  // absent: the endpoint's default
+  bool tokens_as_ids = false;  // vLLM's return_tokens_as_token_ids: logprobs tokens spelled "token_id:N"
 };
 
 // POST /tokenize {"prompt": str, "add_special_tokens": bool = true} and /detokenize {"tokens": [ids]}.

@@ -80,7 +80,9 @@ size_t utf8_chars(const std::string& s) {
 
 // One token as a client sees it: its text, or where its bytes are only part of a UTF-8 character,
 // "bytes:\xe2\x80" (OpenAI's spelling), so that distinct tokens never share a key of a top_logprobs map.
-std::string token_text(const models::Tokenizer& tok, int32_t id) {
+// With as_ids (vLLM's return_tokens_as_token_ids) it is "token_id:123", which a client can feed back.
+std::string token_text(const models::Tokenizer& tok, int32_t id, bool as_ids = false) {
+  if (as_ids) return "token_id:" + std::to_string(id);
   const std::string& b = tok.token_bytes(id);
   if (sanitize_utf8(b) == b) return b;
   std::string out = "bytes:";
@@ -96,12 +98,12 @@ json token_byte_list(const models::Tokenizer& tok, int32_t id) {
 using TopList = std::vector<std::pair<int32_t, float>>;
 
 // chat: choices[i].logprobs.content[j]
-json chat_logprob_entry(const models::Tokenizer& tok, int32_t id, float lp, const TopList& top) {
+json chat_logprob_entry(const models::Tokenizer& tok, bool as_ids, int32_t id, float lp, const TopList& top) {
   json alts = json::array();
   for (const auto& [tid, tlp] : top) {
-    alts.push_back({{"token", token_text(tok, tid)}, {"logprob", finite(tlp)}, {"bytes", token_byte_list(tok, tid)}});
+    alts.push_back({{"token", token_text(tok, tid, as_ids)}, {"logprob", finite(tlp)}, {"bytes", token_byte_list(tok, tid)}});
   }
-  return {{"token", token_text(tok, id)}, {"logprob", finite(lp)}, {"bytes", token_byte_list(tok, id)}, {"top_logprobs", alts}};
+  return {{"token", token_text(tok, id, as_ids)}, {"logprob", finite(lp)}, {"bytes", token_byte_list(tok, id)}, {"top_logprobs", alts}};
 }
 
 // completions: choices[i].logprobs = {tokens, token_logprobs, top_logprobs, text_offset}, filled token by token.
@@ -109,10 +111,10 @@ json chat_logprob_entry(const models::Tokenizer& tok, int32_t id, float lp, cons
 // "is this token the greedy one" is answerable from it (lm-eval's is_greedy).
 class CompletionLogprobs {
  public:
-  explicit CompletionLogprobs(size_t start_offset = 0) : offset_(start_offset) {}
+  explicit CompletionLogprobs(size_t start_offset = 0, bool as_ids = false) : offset_(start_offset), as_ids_(as_ids) {}
   // lp absent: the first prompt token, which has nothing before it to be scored in.
   void add(const models::Tokenizer& tok, int32_t id, std::optional<float> lp, const TopList& top) {
-    const std::string text = token_text(tok, id);
+    const std::string text = token_text(tok, id, as_ids_);
     tokens_.push_back(text);
     text_offset_.push_back(offset_);
     if (!tok.is_special(id)) offset_ += utf8_chars(sanitize_utf8(tok.token_bytes(id)));  // specials are not in the text
@@ -124,7 +126,7 @@ class CompletionLogprobs {
     token_logprobs_.push_back(finite(*lp));
     json alts = json::object();
     for (const auto& [tid, tlp] : top) {
-      const std::string t = token_text(tok, tid);
+      const std::string t = token_text(tok, tid, as_ids_);
       if (!alts.contains(t)) alts[t] = finite(tlp);
     }
     if (!alts.contains(text)) alts[text] = finite(*lp);
@@ -146,6 +148,7 @@ class CompletionLogprobs {
 
  private:
   size_t offset_ = 0;
+  bool as_ids_ = false;
   json tokens_ = json::array(), token_logprobs_ = json::array(), top_logprobs_ = json::array(), text_offset_ = json::array();
 };
 
@@ -353,7 +356,7 @@ void OpenAIServer::completion(const HttpRequest& req, const std::shared_ptr<Acce
       Choice c;
       c.index = int(requests.size());
       c.prompt = p;
-      c.stream_logprobs = CompletionLogprobs(q.echo ? utf8_chars(prompts[p].echo_text) : 0);
+      c.stream_logprobs = CompletionLogprobs(q.echo ? utf8_chars(prompts[p].echo_text) : 0, q.tokens_as_ids);
       batch->choices.push_back(std::move(c));
       requests.push_back(std::move(r));
     }
@@ -395,7 +398,7 @@ void OpenAIServer::completion(const HttpRequest& req, const std::shared_ptr<Acce
       const std::string text = sanitize_utf8(ev.text);
       json lp = nullptr;
       if (with_lp && chat) {
-        lp = {{"content", json::array({chat_logprob_entry(*tk, ev.token, ev.logprob, ev.top_logprobs)})}};
+        lp = {{"content", json::array({chat_logprob_entry(*tk, q.tokens_as_ids, ev.token, ev.logprob, ev.top_logprobs)})}};
       } else if (with_lp) {
         c.stream_logprobs.add(*tk, ev.token, ev.logprob, ev.top_logprobs);
         lp = c.stream_logprobs.take();
@@ -452,7 +455,7 @@ void OpenAIServer::completion(const HttpRequest& req, const std::shared_ptr<Acce
         if (chat && q.logprobs) {
           lp = {{"content", json::array()}};
           for (size_t t = 0; t < r.tokens.size(); ++t) {
-            lp["content"].push_back(chat_logprob_entry(tok, r.tokens[t], r.logprobs[t], t < r.top_logprobs.size() ? r.top_logprobs[t] : TopList{}));
+            lp["content"].push_back(chat_logprob_entry(tok, q.tokens_as_ids, r.tokens[t], r.logprobs[t], t < r.top_logprobs.size() ? r.top_logprobs[t] : TopList{}));
           }
           choices.push_back({{"index", c.index}, {"message", {{"role", "assistant"}, {"content", text}}}, {"logprobs", lp}, {"finish_reason", r.finish_reason}});
           continue;
@@ -462,7 +465,7 @@ void OpenAIServer::completion(const HttpRequest& req, const std::shared_ptr<Acce
           continue;
         }
         if (q.logprobs) {
-          CompletionLogprobs l;
+          CompletionLogprobs l(0, q.tokens_as_ids);
           if (q.echo) {
             for (size_t t = 0; t < p.ids.size(); ++t) {
               if (t == 0) {

@@ -121,6 +121,7 @@ TEST(OpenAIRequest, EveryFieldNamesItselfAndTheExpectedType) {
       {R"({"prompt":"x","min_tokens":-2})", "min_tokens", "got -2"},
       {R"({"prompt":"x","model":7})", "model", "a string"},
       {R"({"prompt":"x","add_special_tokens":"no"})", "add_special_tokens", "a boolean"},
+      {R"({"prompt":"x","return_tokens_as_token_ids":1})", "return_tokens_as_token_ids", "a boolean"},
       {R"({"prompt":"x","frequency_penalty":0.5})", "frequency_penalty", "not supported"},
       {R"({"prompt":"x","presence_penalty":"a"})", "presence_penalty", "a number"},
       {R"({"prompt":"x","logit_bias":{"5":10}})", "logit_bias", "not supported"},

@@ -167,9 +167,15 @@ class ServeWithTheOpenAISDK(unittest.TestCase):
         for a, b in zip(lp0.token_logprobs[1:], lp.token_logprobs[1:len(prompt)]):
             self.assertAlmostEqual(a, b, places=5)
         self.assertEqual(r0.usage.completion_tokens, 0)
-        # The scored continuation is the sum lm-eval reports; a likelier continuation scores higher under the
-        # model's own greedy choice: extend the context by its greedy token and compare with a rare token.
-        self.assertTrue(math.isfinite(sum(scores)))
+        self.assertTrue(math.isfinite(sum(scores)))  # what lm-eval reports as the continuation's log-likelihood
+        # Scoring agrees with generation: the greedy next token, appended to the prompt and scored, gets the
+        # logprob it was generated with.
+        g = c.completions.create(model=NAME, prompt=prompt, max_tokens=1, logprobs=0, temperature=0,
+                                 extra_body={"return_tokens_as_token_ids": True, "ignore_eos": True}).choices[0].logprobs
+        self.assertTrue(g.tokens[0].startswith("token_id:"), g.tokens)
+        self.assertAlmostEqual(g.token_logprobs[0], lp.token_logprobs[-1], places=5)
+        s = c.completions.create(model=NAME, prompt=prompt + [int(g.tokens[0][9:])], echo=True, max_tokens=0, logprobs=0)
+        self.assertAlmostEqual(s.choices[0].logprobs.token_logprobs[-1], g.token_logprobs[0], places=4)
         # Echo of text returns the prompt text before the completion.
         t = c.completions.create(model=NAME, prompt="Hello", echo=True, max_tokens=2, temperature=0, extra_body={"ignore_eos": True})
         self.assertTrue(t.choices[0].text.startswith("Hello"))
