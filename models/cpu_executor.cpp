@@ -31,17 +31,43 @@ class CpuExecutor : public StepExecutor {
     model_->release_sequence(seq);
   }
 
+  bool scores_prompts() const override { return true; }
+
   std::vector<SampledToken> step(const std::vector<StepRow>& rows) override {
     std::vector<SequenceInput> inputs;
     inputs.reserve(rows.size());
-    for (const auto& r : rows) inputs.push_back({r.seq, r.tokens});
-    auto logits = model_->forward(inputs);
+    bool all_logits = false;
+    for (const auto& r : rows) {
+      inputs.push_back({r.seq, r.tokens});
+      all_logits = all_logits || r.score_top_k >= 0;
+    }
+    auto logits = model_->forward(inputs, all_logits);
+    const size_t V = size_t(model_->config().vocab_size);
     std::vector<SampledToken> out;
     for (size_t i = 0; i < rows.size(); ++i) {
-      if (!rows[i].sample) continue;
-      auto it = samplers_.find(rows[i].seq);
+      const StepRow& r = rows[i];
+      const size_t n = r.tokens.size();
+      if (all_logits && logits[i].size() != n * V) throw Error(ErrorCode::internal, "step: logits of a wrong size");
+      auto position = [&](size_t j) {
+        return all_logits ? std::vector<float>(logits[i].begin() + std::ptrdiff_t(j * V), logits[i].begin() + std::ptrdiff_t((j + 1) * V))
+                          : logits[i];
+      };
+      if (r.score_top_k >= 0) {
+        for (size_t j = 0; j < n; ++j) {
+          const int32_t next = j + 1 < n ? r.tokens[j + 1] : (r.sample ? -1 : r.next_token);
+          if (next < 0) continue;
+          const auto row = position(j);
+          SampledToken t;
+          t.id = next;
+          t.logprob = token_logprob(row, next);
+          t.top = top_logprobs(row, r.score_top_k);
+          out.push_back(std::move(t));
+        }
+      }
+      if (!r.sample) continue;
+      auto it = samplers_.find(r.seq);
       if (it == samplers_.end()) throw Error(ErrorCode::internal, "step: sequence without a sampler");
-      out.push_back(it->second->sample(logits[i], rows[i].banned));
+      out.push_back(all_logits ? it->second->sample(position(n - 1), r.banned) : it->second->sample(logits[i], r.banned));
     }
     return out;
   }

@@ -77,23 +77,44 @@ std::unique_ptr<Engine> make_engine(std::unique_ptr<StepExecutor> executor, cons
   return std::make_unique<Engine>(std::move(executor), std::move(tok), fmt, options);
 }
 
-uint64_t Engine::submit(EngineRequest r) {
+int Engine::check(const EngineRequest& r) const {
   if (r.prompt.empty()) throw Error(ErrorCode::usage, "request '" + r.id + "' has an empty prompt");
-  if (r.max_tokens < 1) {
-    throw Error(ErrorCode::usage, "max_tokens " + std::to_string(r.max_tokens) + " for request '" + r.id + "' must be at least 1");
+  if (r.prompt_logprobs > 20) {
+    throw Error(ErrorCode::usage, "prompt_logprobs " + std::to_string(r.prompt_logprobs) + " must be in [0, 20]");
+  }
+  if (r.prompt_logprobs >= 0 && !executor_->scores_prompts()) {
+    throw Error(ErrorCode::usage, "prompt logprobs (echo with logprobs) need every position's logits, which the " +
+                                      executor_->details().value("device", std::string("?")) +
+                                      " engine does not keep; use device=cpu for log-likelihood scoring");
+  }
+  const int min_max_tokens = r.prompt_logprobs >= 0 ? 0 : 1;
+  if (r.max_tokens < min_max_tokens) {
+    throw Error(ErrorCode::usage, "max_tokens " + std::to_string(r.max_tokens) + " for request '" + r.id + "' must be at least " +
+                                      std::to_string(min_max_tokens));
   }
   validate(r.sampling);
+  const int64_t vocab = config().vocab_size;
+  for (int32_t id : r.prompt) {
+    if (id < 0 || id >= vocab) {
+      throw Error(ErrorCode::usage, "prompt token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+    }
+  }
   const int64_t ctx = max_context();
   if (int64_t(r.prompt.size()) >= ctx) {
     throw Error(ErrorCode::usage, "prompt of " + std::to_string(r.prompt.size()) + " tokens does not fit the context of " +
                                       std::to_string(ctx) + " tokens; shorten it");
   }
-  r.max_tokens = int(std::min<int64_t>(r.max_tokens, ctx - int64_t(r.prompt.size())));
-  int64_t need = int64_t(r.prompt.size()) + r.max_tokens;
+  const int max_tokens = int(std::min<int64_t>(r.max_tokens, ctx - int64_t(r.prompt.size())));
+  int64_t need = int64_t(r.prompt.size()) + max_tokens;
   if (need > options_.kv_budget_tokens) {
     throw Error(ErrorCode::usage, "request needs " + std::to_string(need) + " KV tokens but the engine's budget is " +
                                       std::to_string(options_.kv_budget_tokens) + "; lower max_tokens or raise the budget");
   }
+  return max_tokens;
+}
+
+uint64_t Engine::submit(EngineRequest r) {
+  r.max_tokens = check(r);
   uint64_t h;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -166,6 +187,7 @@ size_t stop_holdback(const std::string& text, const std::vector<std::string>& st
 void Engine::step(std::vector<std::unique_ptr<Active>>& active) {
   std::vector<StepRow> rows;
   std::vector<Active*> in_step, owners;  // every row's sequence; the sampled rows' sequences
+  std::vector<std::pair<Active*, size_t>> scored;  // rows scoring prompt tokens, with their count of scores
   int64_t budget = options_.prefill_chunk_tokens;
   for (auto& ap : active) {
     Active& a = *ap;
@@ -179,9 +201,14 @@ void Engine::step(std::vector<std::unique_ptr<Active>>& active) {
       row.tokens.assign(a.req.prompt.begin() + a.prefilled, a.req.prompt.begin() + a.prefilled + n);
       a.prefilled += size_t(n);
       row.sample = a.prefilled == a.req.prompt.size();
+      if (a.req.prompt_logprobs >= 0) {
+        row.score_top_k = a.req.prompt_logprobs;
+        if (!row.sample) row.next_token = a.req.prompt[a.prefilled];
+      }
     } else {
       row.tokens = {a.last_token};
     }
+    if (row.score_top_k >= 0) scored.push_back({&a, row.tokens.size() - (row.sample ? 1 : 0)});
     if (row.sample) {
       const bool eos_allowed = !a.req.ignore_eos && int(a.result.tokens.size()) >= a.req.min_tokens;
       if (!eos_allowed) row.banned = eos_ids_;
@@ -194,7 +221,20 @@ void Engine::step(std::vector<std::unique_ptr<Active>>& active) {
   std::vector<SampledToken> sampled;
   try {
     sampled = executor_->step(rows);
-    if (sampled.size() != owners.size()) throw Error(ErrorCode::internal, "executor returned a wrong number of tokens");
+    size_t expected = owners.size();
+    for (const auto& sc : scored) expected += sc.second;
+    if (sampled.size() != expected) throw Error(ErrorCode::internal, "executor returned a wrong number of tokens");
+    // step() returns each row's scores before its sampled token: move the scores out, row by row.
+    std::vector<SampledToken> tokens;
+    size_t at = 0, next_scored = 0;
+    for (const auto& row : rows) {
+      if (row.score_top_k >= 0) {
+        const auto& [a, count] = scored[next_scored++];
+        for (size_t k = 0; k < count; ++k) a->result.prompt_logprobs.push_back(std::move(sampled[at++]));
+      }
+      if (row.sample) tokens.push_back(std::move(sampled[at++]));
+    }
+    sampled = std::move(tokens);
   } catch (const std::exception& e) {
     for (auto* a : in_step) finish(*a, "error", std::string("model step failed: ") + e.what());
     return;
@@ -205,6 +245,10 @@ void Engine::step(std::vector<std::unique_ptr<Active>>& active) {
     auto& res = a.result;
     const int generated = int(res.tokens.size());
     const bool eos_allowed = !a.req.ignore_eos && generated >= a.req.min_tokens;
+    if (a.req.max_tokens == 0) {  // scoring only: the prompt's logprobs are in, nothing is generated
+      finish(a, "length");
+      continue;
+    }
     SampledToken& t = sampled[i];
     res.tokens.push_back(t.id);
     res.token_ns.push_back(now);

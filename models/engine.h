@@ -51,14 +51,19 @@ struct EngineResult {
   std::vector<int64_t> token_ns;  // one timestamp per generated token
   std::vector<float> logprobs;
   std::vector<std::vector<std::pair<int32_t, float>>> top_logprobs;
+  // With EngineRequest::prompt_logprobs >= 0: one entry per prompt token after the first (the first has no
+  // context to be scored in), id = the prompt token, its raw logprob and the top alternatives.
+  std::vector<SampledToken> prompt_logprobs;
 };
 
 struct EngineRequest {
   std::string id;
   std::vector<int32_t> prompt;
   SamplerConfig sampling;
-  int max_tokens = 256;
+  int max_tokens = 256;  // 0 only with prompt_logprobs >= 0 (score the prompt, generate nothing)
   int min_tokens = 0;
+  int prompt_logprobs = -1;  // >= 0: score every prompt token (with that many alternatives, <= 20); needs an
+                             // executor that scores prompts (the CPU reference)
   bool ignore_eos = false;
   std::vector<std::string> stop;        // stop strings (not included in the text)
   std::vector<int32_t> stop_token_ids;  // besides EOS
@@ -76,6 +81,9 @@ class Engine {
   // Validates (prompt empty or longer than the context, max_tokens < 1, bad sampling values, a
   // reservation that can never fit: Error{usage}) and queues. Returns a handle for cancel().
   uint64_t submit(EngineRequest request);
+  // The checks of submit() without queueing (a server checks every choice of a request before it starts any);
+  // returns max_tokens as submit() would clamp it to the context.
+  int check(const EngineRequest& request) const;
   void cancel(uint64_t handle);
   void cancel_all();
 

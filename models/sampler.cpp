@@ -29,12 +29,6 @@ SampledToken Sampler::sample(const std::vector<float>& logits_in, const std::vec
   for (auto b : banned) {
     if (b >= 0 && size_t(b) < V) logits[b] = neg_inf;
   }
-  // Raw log-softmax for reporting.
-  float mx = *std::max_element(logits.begin(), logits.end());
-  double z = 0;
-  for (float l : logits) z += std::exp(double(l - mx));
-  const float log_z = mx + float(std::log(z));
-
   SampledToken out;
   if (c_.temperature == 0.0) {
     out.id = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
@@ -78,27 +72,37 @@ SampledToken Sampler::sample(const std::vector<float>& logits_in, const std::vec
     }
     out.id = idx[pick];
   }
-  out.logprob = logits[out.id] - log_z;
-  if (c_.top_logprobs > 0) out.top = top_logprobs(logits, c_.top_logprobs);
+  // Reported logprobs are of the raw model distribution: bans (min_tokens, ignore_eos), temperature and
+  // filters shape the draw only.
+  out.logprob = token_logprob(logits_in, out.id);
+  if (c_.top_logprobs > 0) out.top = top_logprobs(logits_in, c_.top_logprobs);
   return out;
 }
 
-std::vector<std::pair<int32_t, float>> top_logprobs(const std::vector<float>& logits_in, int k_in,
-                                                    const std::vector<int32_t>& banned) {
-  const size_t V = logits_in.size();
-  if (V == 0 || k_in <= 0) return {};
-  std::vector<float> logits = logits_in;
-  for (auto b : banned) {
-    if (b >= 0 && size_t(b) < V) logits[b] = -std::numeric_limits<float>::infinity();
-  }
+namespace {
+float log_sum_exp(const std::vector<float>& logits) {
   const float mx = *std::max_element(logits.begin(), logits.end());
+  if (!std::isfinite(mx)) return mx;
   double z = 0;
   for (float l : logits) z += std::exp(double(l - mx));
-  const float log_z = mx + float(std::log(z));
+  return mx + float(std::log(z));
+}
+}  // namespace
+
+float token_logprob(const std::vector<float>& logits, int32_t id) {
+  if (logits.empty() || id < 0 || size_t(id) >= logits.size()) return -std::numeric_limits<float>::infinity();
+  return logits[size_t(id)] - log_sum_exp(logits);
+}
+
+std::vector<std::pair<int32_t, float>> top_logprobs(const std::vector<float>& logits, int k_in) {
+  const size_t V = logits.size();
+  if (V == 0 || k_in <= 0) return {};
+  const float log_z = log_sum_exp(logits);
   std::vector<int32_t> idx(V);
   std::iota(idx.begin(), idx.end(), 0);
   const size_t k = std::min<size_t>(size_t(k_in), V);
-  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                    [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
   std::vector<std::pair<int32_t, float>> top;
   for (size_t i = 0; i < k; ++i) top.emplace_back(idx[i], logits[idx[i]] - log_z);
   return top;

@@ -24,6 +24,11 @@ struct StepRow {
   std::vector<int32_t> tokens;
   bool sample = true;               // false for a prefill chunk that does not end the prompt
   std::vector<int32_t> banned;      // ids that may not be sampled now (EOS before min_tokens)
+  // Prompt scoring (completions `echo` + `logprobs`): when >= 0, step() also reports, for every position of
+  // this row, the raw logprob (and this many alternatives) of the token that follows it: tokens[i+1], and
+  // after the last position `next_token` (the next chunk's first token) when the row does not sample.
+  int score_top_k = -1;
+  int32_t next_token = -1;
 };
 
 class StepExecutor {
@@ -45,8 +50,12 @@ class StepExecutor {
   virtual int create_sequence(int64_t reserve_tokens, const SamplerConfig& sampling) = 0;
   virtual void release_sequence(int seq) = 0;
 
-  // Runs the rows together; returns one sampled token per row with sample == true, in row order.
+  // Runs the rows together; returns, in row order, for each row its scores (rows with score_top_k >= 0: one
+  // entry per scored position, id = the scored token) and then its sampled token (rows with sample == true).
   virtual std::vector<SampledToken> step(const std::vector<StepRow>& rows) = 0;
+  // Whether step() honours StepRow::score_top_k (it needs every position's logits; the CUDA engine keeps
+  // only each row's last).
+  virtual bool scores_prompts() const { return false; }
 
   // For describe(): device, kernels, dtypes, memory plan.
   virtual nlohmann::json details() const = 0;

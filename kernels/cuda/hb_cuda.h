@@ -133,7 +133,7 @@ struct SampleParams {
   int n_banned;
   const int64_t* step;
   int64_t* tokens;  // [B]
-  float* logprob;   // [B] or null: log-softmax of the raw (unscaled) logits after bans at the chosen id
+  float* logprob;   // [B] or null: log-softmax of the raw logits (unscaled, bans ignored) at the chosen id
   float temperature_all = 0.f;
   uint64_t seed_all = 0;
 };

@@ -534,9 +534,28 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(SampleParams p, int fo
     if (!(F > 0) || tok < 0 || tok >= V) tok = 0;  // every token banned: nothing to draw
     p.tokens[b] = tok;
     if (p.logprob) {
-      const bool banned = bits && ((bits[tok >> 5] >> (tok & 31)) & 1u);
+      // The reported logprob is of the raw distribution: pass 1 skipped the banned ids (EOS under
+      // min_tokens/ignore_eos), so add them back into the log-sum-exp (a handful of ids, each once).
+      float Mr = M, Sr = S1;
+      if (bits) {
+        const int32_t* bl = p.banned + int64_t(b) * p.n_banned;
+        for (int j = 0; j < p.n_banned; ++j) {
+          const int id = bl[j];
+          bool seen = id < 0 || id >= V;
+          for (int q = 0; q < j && !seen; ++q) seen = bl[q] == id;
+          if (seen) continue;
+          const float x = to_f(row[id]);
+          if (!(x > -INFINITY)) continue;  // -inf or NaN: no mass
+          if (x > Mr) {
+            Sr = Sr * __expf(Mr - x) + 1.f;
+            Mr = x;
+          } else {
+            Sr += __expf(x - Mr);
+          }
+        }
+      }
       const float l = to_f(row[tok]);
-      p.logprob[b] = (F > 0 && !banned) ? l - (M + __logf(S1)) : -INFINITY;
+      p.logprob[b] = F > 0 ? l - (Mr + __logf(Sr)) : -INFINITY;
     }
   }
 }

@@ -122,12 +122,12 @@ class GpuExecutor : public StepExecutor {
     return t;
   }
 
-  // The top_logprobs of one row of `logits` ([n, V] bf16 or fp32 on the GPU), computed on the host.
-  static std::vector<std::pair<int32_t, float>> top_of(const torch::Tensor& logits, int64_t row, int k,
-                                                       const std::vector<int32_t>& banned) {
+  // The top_logprobs of one row of `logits` ([n, V] bf16 or fp32 on the GPU), computed on the host from the
+  // raw row (bans shape the draw only).
+  static std::vector<std::pair<int32_t, float>> top_of(const torch::Tensor& logits, int64_t row, int k) {
     auto h = logits[row].to(torch::kCPU, torch::kFloat32).contiguous();
     std::vector<float> v(h.data_ptr<float>(), h.data_ptr<float>() + h.numel());
-    return top_logprobs(v, k, banned);
+    return top_logprobs(v, k);
   }
 
   void run_prefill(const std::vector<StepRow>& rows, const std::vector<size_t>& idx, std::map<size_t, SampledToken>& out) {
@@ -162,7 +162,7 @@ class GpuExecutor : public StepExecutor {
       const size_t i = idx[size_t(pick[k])];
       SeqState& s = state(rows[i].seq);
       SampledToken t = make_token(ids[k], lp[k]);
-      if (s.top_logprobs > 0) t.top = top_of(sel, int64_t(k), s.top_logprobs, rows[i].banned);
+      if (s.top_logprobs > 0) t.top = top_of(sel, int64_t(k), s.top_logprobs);
       s.decoding = true;
       s.last = ids[k];
       out[i] = std::move(t);
@@ -199,7 +199,7 @@ class GpuExecutor : public StepExecutor {
     for (size_t k = 0; k < idx.size(); ++k) {
       SeqState& s = state(seqs[k]);
       SampledToken t = make_token(ids[k], lp[k]);
-      if (s.top_logprobs > 0) t.top = top_of(logits, int64_t(k), s.top_logprobs, rows[idx[k]].banned);
+      if (s.top_logprobs > 0) t.top = top_of(logits, int64_t(k), s.top_logprobs);
       s.position += 1;
       s.last = ids[k];
       out[idx[k]] = std::move(t);

@@ -7,18 +7,13 @@
 
 #include "harness/base/error.h"
 #include "models/engine.h"
+#include "tests/models/engine_run.h"
 #include "tests/models/engine_test_util.h"
 
 namespace hb::models {
 namespace {
 
-EngineResult run(Engine& e, EngineRequest r) {
-  std::promise<EngineResult> p;
-  auto f = p.get_future();
-  r.on_done = [&p](EngineResult res) { p.set_value(std::move(res)); };
-  e.submit(std::move(r));
-  return f.get();
-}
+using testing::run;
 
 EngineRequest req(const std::vector<int32_t>& prompt, int max_tokens) {
   EngineRequest r;

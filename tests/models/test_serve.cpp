@@ -4,9 +4,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,50 +14,11 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/backends/backend_factory.h"
+#include "tests/models/serve_process.h"
 
 namespace hb {
 namespace {
-
-class ServeProcess {
- public:
-  explicit ServeProcess(const std::string& model) {
-    int fds[2];
-    EXPECT_EQ(::pipe(fds), 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      std::string bin = std::string(HB_BINARY_DIR) + "/hybench";
-      ::execl(bin.c_str(), bin.c_str(), "--log-level", "warn", "serve", "--model", model.c_str(), "--port", "0", "--threads", "1",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    FILE* f = ::fdopen(fds[0], "r");
-    char line[512] = {0};
-    if (std::fgets(line, sizeof line, f)) port_ = nlohmann::json::parse(line).value("port", 0);
-    std::fclose(f);
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
-ServeProcess& server() {
-  // The committed 4-layer Apriel hybrid checkpoint with its BPE tokenizer: fast enough for many requests.
-  static ServeProcess s(std::string("native:") + HB_TEST_DATA_DIR + "/engine/hybrid-tiny");
-  return s;
-}
+using testing_serve::server;
 
 TEST(Serve, ManyClientsAtOnceThroughTheOpenAIClient) {
   ASSERT_GT(server().port(), 0);
@@ -97,7 +56,7 @@ void disconnect_mid_stream(int port) {
   a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  std::string body = R"({"prompt":"never ending","max_tokens":3000,"ignore_eos":true,"stream":true})";
+  std::string body = R"({"prompt":"never ending","max_tokens":1000,"ignore_eos":true,"stream":true})";
   std::string req = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\n\r\n" + body;
   ASSERT_EQ(::send(fd, req.data(), req.size(), 0), ssize_t(req.size()));
