@@ -24,7 +24,18 @@ AnswerText prepare_grade(Grade& g, const Completion& completion, const std::vect
   g.answer_text = t.answer;
   g.reasoning_text = t.reasoning;
   g.truncated = t.truncated;
+  g.scores["truncated"] = t.truncated ? 1.0 : 0.0;
   return t;
+}
+
+void apply_truncation_rule(Grade& g, const std::string& metric, bool explicit_answer) {
+  if (!g.truncated || explicit_answer) return;
+  auto it = g.scores.find(metric);
+  if (it == g.scores.end()) return;
+  const bool fallback_correct = it->second > 0;
+  it->second = 0.0;
+  g.reason = std::string("cut by the token limit without an explicit final answer: not counted (the fallback ") +
+             (fallback_correct ? "would be correct" : "is wrong anyway") + ": " + g.reason + ")";
 }
 
 }  // namespace hb::suites

@@ -15,7 +15,7 @@
 namespace hb::suites {
 namespace {
 
-constexpr const char* kVersion = "1";
+constexpr const char* kVersion = "2";  // 2: choices in prose, truncation rule
 constexpr const char* kSeedSalt = "hybench-gpqa-v1";
 constexpr const char* kLetters = "ABCD";
 // simple-evals' multiple-choice template (also lighteval's): the last line must be "Answer: $LETTER".
@@ -124,6 +124,7 @@ class GpqaSuite : public Suite {
     }
     g.extractions.push_back(perm);
     g.reason = reason + (g.truncated ? " (cut by the token limit)" : "");
+    apply_truncation_rule(g, "accuracy", chosen && is_explicit_choice(chosen->name));
     return g;
   }
 

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "harness/base/strings.h"
+#include "suites/math/inequality_interval.h"
 #include "suites/math/latex_normalize.h"
 
 namespace hb::suites::math {
@@ -146,6 +147,12 @@ AnswerValue parse_answer(std::string_view in, bool was_text, int depth) {
       m.rows = rows.size();
       return m;
     }
+  }
+
+  // Inequalities and set-builder sets become intervals ("x \\ge 5" -> "[5,\\infty)").
+  if (auto interval = inequality_as_interval(s)) {
+    AnswerValue v = parse_answer(*interval, false, depth + 1);
+    return v;
   }
 
   // Unions of intervals are unordered sets of intervals.

@@ -70,7 +70,7 @@ TEST(MathGrader, EquivalentPairs) { run_cases("equivalent.cases"); }
 TEST(MathGrader, NonEquivalentPairs) { run_cases("non_equivalent.cases"); }
 
 TEST(MathGrader, ExtractionCases) {
-  const std::vector<std::string> chat = {"boxed", "minerva", "answer_line", "last_number"};
+  const std::vector<std::string> chat = {"boxed", "minerva", "answer_line", "math_span", "last_number"};
   for (const auto& c : testing::read_cases("math/extraction.cases", 2)) {
     ReasoningSplit split = split_reasoning(c.fields[0]);
     MathGrade g = grade_math_answer("0", split.answer, chat);
