@@ -351,6 +351,8 @@ std::vector<Extraction> extract_math_answers(std::string_view text) {
       out.push_back(make("math_span", std::nullopt, "last math span longer than 4000 characters"));
     } else if (prose.number && prose.number->begin >= chosen->close) {
       out.push_back(make("math_span", std::nullopt, "a standalone number in the prose follows the last math span"));
+    } else if (says_no_answer(text.substr(sentence_start(text, chosen->open)))) {
+      out.push_back(make("math_span", std::nullopt, "the text around the last math span says there is no answer"));
     } else {
       out.push_back(make("math_span", std::string(trim(text.substr(chosen->begin, chosen->end - chosen->begin))),
                          "last complete math span, as a whole (fallback)"));

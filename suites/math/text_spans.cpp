@@ -239,6 +239,14 @@ std::vector<ProseNumber> prose_numbers(std::string_view text, const std::vector<
   return out;
 }
 
+size_t sentence_start(std::string_view text, size_t pos) {
+  size_t from = std::min(pos, text.size());
+  while (from > 0 && text[from - 1] != '\n' &&
+         !(from >= 2 && (text[from - 2] == '.' || text[from - 2] == '!' || text[from - 2] == '?') && is_space(text[from - 1])))
+    --from;
+  return from;
+}
+
 bool says_no_answer(std::string_view text) {
   std::string t = to_lower(text);
   static const char* phrases[] = {"no solution", "no real solution", "no such", "no answer", "does not exist",
@@ -277,11 +285,7 @@ ProseAnswer last_prose_number(std::string_view text, const std::vector<MathSpan>
     }
   }
   // The sentence of the number and everything after it must not say that there is no answer.
-  size_t from = last->begin;
-  while (from > 0 && text[from - 1] != '\n' && !(from >= 2 && (text[from - 2] == '.' || text[from - 2] == '!' ||
-                                                                text[from - 2] == '?') && is_space(text[from - 1])))
-    --from;
-  if (says_no_answer(text.substr(from))) {
+  if (says_no_answer(text.substr(sentence_start(text, last->begin)))) {
     out.reason = "the text around the last number says there is no answer";
     return out;
   }

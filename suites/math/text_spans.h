@@ -40,6 +40,9 @@ struct ProseAnswer {
 
 ProseAnswer last_prose_number(std::string_view text, const std::vector<MathSpan>& spans);
 
+// Where the sentence holding pos begins (after ". ", "! ", "? " or a newline).
+size_t sentence_start(std::string_view text, size_t pos);
+
 // True when the text says there is no answer ("no solution", "does not exist", "impossible", ...).
 bool says_no_answer(std::string_view text);
 

@@ -10,6 +10,7 @@
 #include "datasets/catalog.h"
 #include "harness/base/strings.h"
 #include "suites/math/math_equal.h"
+#include "tests/suites/case_lines.h"
 
 namespace hb::suites {
 namespace {
@@ -44,6 +45,22 @@ TEST_F(Math500, GoldSolutionsScoreHundredPercent) {
     EXPECT_FALSE(g.reason.empty());
   }
   EXPECT_EQ(ok, 500);
+}
+
+// Whole solution texts adjudicated by hand (tests/data/suites/math500/whole_text.cases): extraction order,
+// equivalence and the truncation rule together, through the suite.
+TEST_F(Math500, WholeTextRegressionCases) {
+  int n = 0;
+  for (const auto& c : testing::read_cases("math500/whole_text.cases", 5)) {
+    Item item{"case", {{"answer", c.fields[1]}, {"problem", ""}, {"unique_id", "case"}}};
+    Grade g = suite->grade(item, answer(c.fields[0], std::string(trim(c.fields[3]))), ctx);
+    bool expect = trim(c.fields[2]) == "yes";
+    EXPECT_EQ(g.scores.at("accuracy") == 1.0, expect) << "whole_text.cases:" << c.line << " gold '" << c.fields[1]
+                                                      << "': " << g.reason;
+    EXPECT_EQ(g.scores.at("truncated") == 1.0, trim(c.fields[3]) == "length") << "whole_text.cases:" << c.line;
+    ++n;
+  }
+  EXPECT_GE(n, 30);
 }
 
 TEST_F(Math500, GoldAnswersInEveryExtractionFormat) {
