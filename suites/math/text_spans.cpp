@@ -37,19 +37,23 @@ class CloserCache {
   size_t miss_from_ = std::string_view::npos;
 };
 
-// Index one past the brace group starting at text[i] == '{', or npos when it is not closed within kMaxGroup.
-size_t skip_group(std::string_view text, size_t i) {
-  int depth = 0;
-  for (size_t j = i; j < text.size() && j - i <= kMaxGroup; ++j) {
-    char c = text[j];
-    if (c == '\\' && j + 1 < text.size()) {
-      ++j;
-      continue;
+// For every '{', the index of its matching '}' (npos when unclosed), in one pass: skipping the {} arguments
+// of thousands of unclosed commands stays linear.
+std::vector<size_t> match_braces(std::string_view text) {
+  std::vector<size_t> match(text.size(), std::string_view::npos);
+  std::vector<size_t> open;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\') {
+      ++i;
+    } else if (c == '{') {
+      open.push_back(i);
+    } else if (c == '}' && !open.empty()) {
+      match[open.back()] = i;
+      open.pop_back();
     }
-    if (c == '{') ++depth;
-    else if (c == '}' && --depth == 0) return j + 1;
   }
-  return std::string_view::npos;
+  return match;
 }
 
 std::string lower_word_before(std::string_view text, size_t pos) {
@@ -145,6 +149,7 @@ std::vector<MathSpan> find_math_spans(std::string_view text) {
 std::vector<ProseNumber> prose_numbers(std::string_view text, const std::vector<MathSpan>& spans) {
   std::vector<ProseNumber> out;
   const size_t n = text.size();
+  const std::vector<size_t> braces = match_braces(text);
   size_t span = 0, sentence = 0, i = 0;
   while (i < n) {
     while (span < spans.size() && spans[span].close <= i) ++span;
@@ -161,9 +166,10 @@ std::vector<ProseNumber> prose_numbers(std::string_view text, const std::vector<
       }
       while (j < n && is_alpha(text[j])) ++j;
       while (j < n && (text[j] == '{' || text[j] == '[')) {
-        size_t g = text[j] == '{' ? skip_group(text, j) : text.find(']', j);
-        if (g == std::string_view::npos || (text[j] == '[' && g - j > 40)) break;
-        j = text[j] == '[' ? g + 1 : g;
+        size_t close = text.substr(j, 41).find(']');
+        size_t g = text[j] == '{' ? braces[j] : (close == std::string_view::npos ? close : j + close);
+        if (g == std::string_view::npos || g - j > (text[j] == '[' ? 40 : kMaxGroup)) break;
+        j = g + 1;
       }
       i = j;
       continue;
