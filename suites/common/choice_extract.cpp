@@ -62,6 +62,7 @@ char mention_at(std::string_view s, const std::string& lower, size_t i, std::str
     size_t n = std::char_traits<char>::length(word);
     if (lower.compare(i, n, word) == 0 && (i == 0 || !is_alpha(s[i - 1]))) {
       size_t k = i + n;
+      if (lower.compare(k, 3, "is ") == 0) k += 3;  // "the correct option is C"
       if (k < s.size() && s[k] == '(') ++k;
       if (standalone(k)) return s[k];
     }
