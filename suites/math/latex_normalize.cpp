@@ -268,13 +268,6 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
                         "mathsf", "hbox", "emph"})
     s = unwrap_command(s, c);
   s = drop_units(s);
-  // "\frac{\sqrt3}{3} \approx 0.577": the value is what comes before the approximation.
-  for (const char* approx : {"\\approx", "\\simeq", "\\sim"}) {
-    size_t p = s.find(approx);
-    if (p != std::string::npos && p > 0 && !trim(std::string_view(s).substr(0, p)).empty() &&
-        (p + std::char_traits<char>::length(approx) >= s.size() || !is_alpha(s[p + std::char_traits<char>::length(approx)])))
-      s = s.substr(0, p);
-  }
   // The real line written as a named set.
   for (const char* reals : {"\\mathbb{R}", "\\mathbb R", "\\Bbb{R}", "\\R"}) {
     size_t n = std::char_traits<char>::length(reals);

@@ -125,6 +125,9 @@ AnswerValue parse_answer(std::string_view in, bool was_text, int depth) {
   std::string s(trim(in));
   if (depth > 8) return make_text(s);
   if (was_text || s.empty()) return make_text(s);
+  // "{(15,-29)}", "{350}": braces around the whole answer group nothing.
+  while (s.size() >= 2 && s[0] == '{' && s.back() == '}' && wraps_whole(s, 1, 1)) s = std::string(trim(s.substr(1, s.size() - 2)));
+  if (s.empty()) return make_text(s);
 
   // Matrices.
   for (const char* env : {"pmatrix", "bmatrix", "matrix", "vmatrix"}) {
@@ -230,7 +233,14 @@ AnswerValue parse_answer(std::string_view in, bool was_text, int depth) {
     eq.items.push_back(parse_answer(sides[1], false, depth + 1));
     return eq;
   }
-  if (sides.size() > 2) return parse_answer(sides.back(), false, depth + 1);  // "x = y = 5": the last part
+  // "x = y = 5": the last part, unless it only names the result ("36 - 19 = 17 = x").
+  if (sides.size() > 2) {
+    size_t k = sides.size() - 1;
+    while (k > 0 && sides[k].size() <= 5 && !sides[k].empty() && is_alpha(sides[k][0]) &&
+           sides[k].find_first_of("0123456789") == std::string::npos)
+      --k;
+    return parse_answer(sides[k], false, depth + 1);
+  }
 
   // a \pm b -> {a + b, a - b}
   size_t pm = s.find("\\pm");

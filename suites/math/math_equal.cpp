@@ -74,6 +74,9 @@ class Comparer {
     if (p.kind == Kind::equation && g.kind != Kind::equation) {
       if (names_quantity(p.items[0]))
         return with_prefix("answer's '" + shorten(p.items[0].text) + " =' dropped; ", compare(g, p.items[1]));
+      // A computation with a constant result ("200 + 2d = 350", "{8 \\choose 2} = 28"): the result.
+      if (!is_constant(p.items[0]) && is_constant(p.items[1]))
+        return with_prefix("the result of '" + shorten(p.items[0].text) + " ='; ", compare(g, p.items[1]));
       if (is_constant(p.items[0])) {
         MathVerdict v = compare(g, p.items[1]);
         if (v.equal) return with_prefix("the result of '" + shorten(p.items[0].text) + " =' ; ", v);
@@ -113,6 +116,11 @@ class Comparer {
   // "f(x)"). A subscript is part of a symbol, so "x_1 + x_2" qualifies.
   static bool names_quantity(const AnswerValue& v) {
     if (single_symbol(v)) return true;
+    if (v.kind == Kind::tuple) {  // "(m,b) = (3/2, -13)"
+      for (const auto& item : v.items)
+        if (!single_symbol(item)) return false;
+      return !v.items.empty();
+    }
     if (v.kind != Kind::expr || !v.expr) return false;
     std::set<std::string> syms;
     collect_symbols(*v.expr, syms);
@@ -295,11 +303,39 @@ class Comparer {
   }
 };
 
+// "A \approx B" (also \simeq, ≈): the exact A, or the value B it was rounded to ("24000 \cdot 1.01^{30}
+// \approx 32348"). Returns the position of the relation and its length, npos when there is none.
+std::pair<size_t, size_t> find_approx(std::string_view s) {
+  for (std::string_view rel : {"\\approx", "\\simeq", "\xe2\x89\x88"}) {
+    size_t p = s.find(rel);
+    if (p == std::string_view::npos || p == 0) continue;
+    size_t e = p + rel.size();
+    if (rel[0] == '\\' && e < s.size() && std::isalpha(static_cast<unsigned char>(s[e]))) continue;
+    return {p, rel.size()};
+  }
+  return {std::string_view::npos, 0};
+}
+
+MathVerdict math_equal_one(std::string_view gold, std::string_view pred, const MathOptions& options);
+
 }  // namespace
 
 MathVerdict math_equal(std::string_view gold, std::string_view pred, const MathOptions& options) {
   if (pred.size() > 4000) return no("answer longer than 4000 characters");
   if (gold.size() > 4000) return no("gold longer than 4000 characters");
+  auto [p, len] = find_approx(pred);
+  if (p == std::string_view::npos || find_approx(gold).first != std::string_view::npos)
+    return math_equal_one(gold, pred, options);
+  MathVerdict exact = math_equal_one(gold, pred.substr(0, p), options);
+  if (exact.equal) return {true, "the value before \\approx; " + exact.reason};
+  MathVerdict rounded = math_equal_one(gold, pred.substr(p + len), options);
+  if (rounded.equal) return {true, "the value after \\approx; " + rounded.reason};
+  return exact;
+}
+
+namespace {
+
+MathVerdict math_equal_one(std::string_view gold, std::string_view pred, const MathOptions& options) {
   NormalizedAnswer gn = normalize_latex(gold);
   NormalizedAnswer pn = normalize_latex(pred);
   if (pn.text.empty()) return no("empty answer");
@@ -317,5 +353,7 @@ MathVerdict math_equal(std::string_view gold, std::string_view pred, const MathO
   }
   return v;
 }
+
+}  // namespace
 
 }  // namespace hb::suites::math

@@ -181,7 +181,7 @@ std::optional<std::string> answer_after(std::string_view text, size_t s, std::st
   }
   if (rest[0] == '$' || starts_with(rest, "\\(") || starts_with(rest, "\\[")) {
     std::vector<MathSpan> spans = find_math_spans(rest);
-    if (!spans.empty() && spans[0].open == 0) {
+    if (!spans.empty() && spans[0].open == 0 && !spans[0].code) {
       // "$2$ or $3$", "$x=1$ and $x=-2$": one set.
       std::string joined(trim(rest.substr(spans[0].begin, spans[0].end - spans[0].begin)));
       size_t prev_close = spans[0].close;
@@ -338,6 +338,7 @@ std::vector<Extraction> extract_math_answers(std::string_view text) {
     int skipped = 0;
     for (size_t k = spans.size(); k-- > 0 && skipped < 4;) {
       std::string_view content = text.substr(spans[k].begin, spans[k].end - spans[k].begin);
+      if (spans[k].code) continue;
       if (trim(content).empty() || lone_variable(content)) {
         ++skipped;
         continue;

@@ -128,6 +128,16 @@ std::vector<MathSpan> find_math_spans(std::string_view text) {
       i += 2;  // an escaped character (\$ included) or the first letter of a command
       continue;
     }
+    if ((c == '[' && text.compare(i, 5, "[asy]") == 0) || (c == '`' && text.compare(i, 3, "```") == 0)) {
+      bool asy = c == '[';
+      size_t close = text.find(asy ? "[/asy]" : "```", i + (asy ? 5 : 3));
+      size_t after = close == std::string_view::npos ? n : close + (asy ? 6 : 3);
+      MathSpan code{i, after, i, close == std::string_view::npos ? n : close};
+      code.code = true;
+      out.push_back(code);
+      i = after;
+      continue;
+    }
     if (c == '$') {
       bool display = i + 1 < n && text[i + 1] == '$';
       size_t from = i + (display ? 2 : 1);

@@ -1,7 +1,8 @@
 #pragma once
 // Where the math is in a whole solution text, and the numbers that stand in its prose.
 //   find_math_spans   every complete $...$, $$...$$, \(...\), \[...\] and \begin{equation|align|gather}...\end
-//                     block, in order (an escaped \$ is a dollar sign; an unclosed opener is not a span)
+//                     block, in order (an escaped \$ is a dollar sign; an unclosed opener is not a span), and
+//                     the code regions ([asy] figures, ``` fences) marked as such: no span starts inside one
 //   prose_numbers     numbers outside math spans and outside LaTeX commands and their {} arguments (never the
 //                     11 of a bare \frac{6}{11}), not glued to letters ("x2", "2x", "3rd"), not list or step
 //                     labels ("1. ", "Step 2"), with the sentence each belongs to and whether it follows an
@@ -20,6 +21,7 @@ namespace hb::suites::math {
 struct MathSpan {
   size_t open = 0, close = 0;  // the whole span, delimiters included: [open, close)
   size_t begin = 0, end = 0;   // its content: [begin, end)
+  bool code = false;           // an [asy]...[/asy] figure or a ``` fence: neither math nor prose
 };
 
 std::vector<MathSpan> find_math_spans(std::string_view text);
