@@ -268,6 +268,19 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
                         "mathsf", "hbox", "emph"})
     s = unwrap_command(s, c);
   s = drop_units(s);
+  // Congruences: "\\equiv 4 \\pmod{7}" is the value 4; an aligned chain "a &\\equiv b \\\\ &\\equiv c" is a = b = c.
+  if (s.find("\\begin{") == std::string::npos) {
+    replace_all(s, "&", " ");
+    replace_all(s, "\x01", " ");
+  }
+  remove_command(s, "equiv", "=");
+  for (const char* mod : {"\\pmod", "\\bmod", "\\mod"}) {
+    size_t p = s.find(mod);
+    if (p == std::string::npos) continue;
+    size_t b = p;
+    if (b > 0 && s[b - 1] == '(') --b;  // "(\\bmod 7)"
+    s = s.substr(0, b);
+  }
   // The real line written as a named set.
   for (const char* reals : {"\\mathbb{R}", "\\mathbb R", "\\Bbb{R}", "\\R"}) {
     size_t n = std::char_traits<char>::length(reals);

@@ -232,6 +232,24 @@ bool lone_variable(std::string_view s) {
   return false;
 }
 
+// A constant written alone in math mode ("${9}$", "$\\frac{6}{11}$"): no relation and no variable letter.
+bool bare_value(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '=' || c == '<' || c == '>') return false;
+    if (c == '\\') {
+      size_t j = i + 1;
+      while (j < s.size() && is_alpha(s[j])) ++j;
+      std::string_view cmd = s.substr(i + 1, j - i - 1);
+      if (cmd == "le" || cmd == "ge" || cmd == "leq" || cmd == "geq" || cmd == "equiv" || cmd == "approx") return false;
+      i = j - 1;
+      continue;
+    }
+    if (is_alpha(c)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<std::string> last_boxed(std::string_view text, std::string* why) {
@@ -350,7 +368,10 @@ std::vector<Extraction> extract_math_answers(std::string_view text) {
       out.push_back(make("math_span", std::nullopt, spans.empty() ? "no complete math span" : "the last math spans only name variables"));
     } else if (chosen->end - chosen->begin > kMaxAnswer) {
       out.push_back(make("math_span", std::nullopt, "last math span longer than 4000 characters"));
-    } else if (prose.number && prose.number->begin >= chosen->close) {
+    } else if (prose.number && prose.number->begin >= chosen->close &&
+               // "there are ${9}$ divisors of 196": a bare value stated in the same sentence outranks it
+               !(sentence_start(text, prose.number->begin) <= chosen->open &&
+                 bare_value(text.substr(chosen->begin, chosen->end - chosen->begin)))) {
       out.push_back(make("math_span", std::nullopt, "a standalone number in the prose follows the last math span"));
     } else if (says_no_answer(text.substr(sentence_start(text, chosen->open)))) {
       out.push_back(make("math_span", std::nullopt, "the text around the last math span says there is no answer"));

@@ -266,8 +266,8 @@ size_t sentence_start(std::string_view text, size_t pos) {
 bool says_no_answer(std::string_view text) {
   std::string t = to_lower(text);
   static const char* phrases[] = {"no solution", "no real solution", "no such", "no answer", "does not exist",
-                                  "doesn't exist", "do not exist", "not possible", "impossible", "cannot be determined",
-                                  "can't be determined", "undefined", "no valid", "not enough information",
+                                  "doesn't exist", "do not exist", "not possible", "cannot be determined",
+                                  "can't be determined", "no valid", "not enough information",
                                   "none of the", "there is no", "there are no", "no integer", "no value"};
   for (const char* p : phrases)
     if (t.find(p) != std::string::npos) return true;

@@ -10,7 +10,7 @@ rule, so it grades a "length" completion like any other.
 Prints: per grader, agreement with the labels (overall, by style family, bare boxed answers apart) and the
 whole-process time; the pairs where the two graders disagree go to --disagreements (JSONL), with both
 verdicts, hybench's extraction and reason, and the label.
-Usage: crosscheck_math_verify.py INPUT.jsonl [--hybench build/harness/cli/hybench] [--disagreements FILE]
+Usage: crosscheck_math_verify.py INPUT.jsonl [--hybench build/hybench] [--disagreements FILE]
 """
 import argparse
 import collections
@@ -58,7 +58,7 @@ def family(style):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input")
-    ap.add_argument("--hybench", default=os.path.join(os.path.dirname(__file__), "..", "..", "build", "harness", "cli", "hybench"))
+    ap.add_argument("--hybench", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "hybench"))
     ap.add_argument("--disagreements", default="/tmp/math_crosscheck_disagreements.jsonl")
     ap.add_argument("--mv-worker", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--by-style", action="store_true", help="also print agreement per style")
