@@ -376,8 +376,20 @@ std::vector<Extraction> extract_math_answers(std::string_view text) {
     } else if (says_no_answer(text.substr(sentence_start(text, chosen->open)))) {
       out.push_back(make("math_span", std::nullopt, "the text around the last math span says there is no answer"));
     } else {
-      out.push_back(make("math_span", std::string(trim(text.substr(chosen->begin, chosen->end - chosen->begin))),
-                         "last complete math span, as a whole (fallback)"));
+      // "The solutions are $x=1$ and $x=2$.": spans joined by "and"/"or"/"," in one sentence are one set.
+      std::string value(trim(text.substr(chosen->begin, chosen->end - chosen->begin)));
+      int joined = 1;
+      for (size_t k = static_cast<size_t>(chosen - spans.data()); k > 0 && joined < 16; --k) {
+        const MathSpan& prev = spans[k - 1];
+        std::string between = to_lower(trim(text.substr(prev.close, spans[k].open - prev.close)));
+        if (prev.code || (between != "and" && between != "or" && between != "," && between != ", and" && between != ", or"))
+          break;
+        value = std::string(trim(text.substr(prev.begin, prev.end - prev.begin))) + ", " + value;
+        ++joined;
+      }
+      out.push_back(make("math_span", value,
+                         joined > 1 ? std::to_string(joined) + " math spans joined by and/or, as one set (fallback)"
+                                    : "last complete math span, as a whole (fallback)"));
     }
   }
   if (prose.number) out.push_back(make("last_number", prose.number->value, prose.reason));

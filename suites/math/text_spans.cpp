@@ -249,7 +249,7 @@ std::vector<ProseNumber> prose_numbers(std::string_view text, const std::vector<
       if (!v) continue;
       p.value = *v;
     }
-    if (next == '%') p.value += "\\%";
+    if (next == '%' || text.compare(e, 2, "\\%") == 0) p.value += "\\%";
     out.push_back(std::move(p));
   }
   return out;
@@ -268,7 +268,7 @@ bool says_no_answer(std::string_view text) {
   static const char* phrases[] = {"no solution", "no real solution", "no such", "no answer", "does not exist",
                                   "doesn't exist", "do not exist", "not possible", "cannot be determined",
                                   "can't be determined", "no valid", "not enough information",
-                                  "none of the", "there is no", "there are no", "no integer", "no value"};
+                                  "none of the", "no possible", "no values", "no real number"};
   for (const char* p : phrases)
     if (t.find(p) != std::string::npos) return true;
   return false;

@@ -50,9 +50,8 @@ def timed(cmd):
 
 
 def family(style):
-    if not style:
-        return "unlabelled"
-    return style.split("/")[0] + "/" + style.split("/")[-1]
+    """"right/boxed" -> "right": the labelled-correct, labelled-wrong and bare-answer families."""
+    return style.split("/")[0] if style else "unlabelled"
 
 
 def main():
@@ -90,7 +89,10 @@ def main():
     for r, h, m in zip(rows, hb, mv):
         hv = bool(h.get("correct", False))
         if "label" in r:
-            for key in ("all", family(r.get("style")), r.get("style", "")) if a.by_style else ("all", family(r.get("style"))):
+            keys = {"all", family(r.get("style"))}
+            if a.by_style and r.get("style"):
+                keys.add(r["style"])
+            for key in keys:
                 s = stats[key]
                 s[0] += 1
                 s[1] += hv == r["label"]
