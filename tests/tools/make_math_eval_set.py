@@ -76,7 +76,7 @@ def factor(n):
 def wrong_value(gold, others, rng):
     if INT.match(gold):
         n = int(gold)
-        return str(rng.choice([n + 1, n - 1, 2 * n + 1, n + 10]))
+        return str(rng.choice([n + 1, n - 1, 2 * n + 3, n + 10]))  # never n itself
     m = FRAC.match(gold)
     if m and m.group(2) != m.group(3):
         return f"{m.group(1)}\\frac{{{m.group(3)}}}{{{m.group(2)}}}"

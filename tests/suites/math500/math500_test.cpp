@@ -150,3 +150,46 @@ TEST(MathEqual, DeeplyNestedInputsDoNotOverflowTheStack) {
 
 }  // namespace
 }  // namespace hb::suites
+
+namespace hb::suites {
+namespace {
+
+// The truncation rule and the truncation_rate metric (docs/SUITES.md): a cut sample counts only with an
+// explicit final answer, its fallback verdict stays in the reason, and the suite reports the cut share.
+TEST(Math500Truncation, RuleAndRate) {
+  auto suite = make_math500_suite({});
+  ScoringContext ctx;
+  Item item{"t", {{"answer", "7"}, {"problem", ""}, {"unique_id", "t"}}};
+  auto grade = [&](const std::string& text, const std::string& finish) {
+    Completion c;
+    c.turns = {text};
+    c.reasoning = {""};
+    c.finish_reasons = {finish};
+    return suite->grade(item, c, ctx);
+  };
+  Grade cut_fallback = grade("so far $3 + 4 = 7$ and then", "length");
+  EXPECT_EQ(cut_fallback.scores.at("accuracy"), 0.0);
+  EXPECT_NE(cut_fallback.reason.find("would be correct"), std::string::npos) << cut_fallback.reason;
+  bool stored = false;
+  for (const auto& e : cut_fallback.extractions) stored = stored || (e.name == "math_span" && e.value);
+  EXPECT_TRUE(stored) << "the fallback extraction is still stored";
+  EXPECT_EQ(grade("so far $3 + 4 = 7$ and then", "stop").scores.at("accuracy"), 1.0) << "not cut: the fallback counts";
+  EXPECT_EQ(grade("The answer is $\\boxed{7}$. Let me check", "length").scores.at("accuracy"), 1.0);
+
+  std::vector<SampleScore> samples;
+  for (int i = 0; i < 4; ++i) {
+    Grade g = grade("\\boxed{7}", i == 0 ? "length" : "stop");
+    samples.push_back({"item" + std::to_string(i), 0, g.scores});
+  }
+  bool found = false;
+  for (const auto& m : suite->aggregate(samples))
+    if (m.metric == "truncation_rate") {
+      found = true;
+      EXPECT_DOUBLE_EQ(m.value, 0.25);
+      EXPECT_EQ(m.n, 4u);
+    }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace hb::suites
