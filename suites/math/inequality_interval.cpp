@@ -5,6 +5,7 @@
 
 #include "harness/base/strings.h"
 #include "suites/math/math_expr.h"
+#include "suites/math/top_level_split.h"
 
 namespace hb::suites::math {
 namespace {
@@ -40,42 +41,6 @@ std::optional<Rel> relation_at(std::string_view s, size_t i, size_t& len) {
     return op.rel;
   }
   return std::nullopt;
-}
-
-// Splits at top-level occurrences of any of seps (longest first); depth counts ( [ { and \{ \}.
-std::vector<std::string> split_top_any(std::string_view s, const std::vector<std::string>& seps) {
-  std::vector<std::string> parts;
-  int depth = 0;
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '{' || s[i + 1] == '}')) {
-      depth += s[i + 1] == '{' ? 1 : -1;
-      ++i;
-      continue;
-    }
-    if (c == '(' || c == '[' || c == '{') {
-      ++depth;
-      continue;
-    }
-    if (c == ')' || c == ']' || c == '}') {
-      --depth;
-      continue;
-    }
-    if (depth != 0) continue;
-    for (const auto& sep : seps) {
-      if (s.compare(i, sep.size(), sep) != 0) continue;
-      if (sep[0] == '\\' && i + sep.size() < s.size() && is_alpha(s[i + sep.size()])) continue;
-      if (is_alpha(sep[0]) && ((i > 0 && is_alpha(s[i - 1])) || (i + sep.size() < s.size() && is_alpha(s[i + sep.size()]))))
-        continue;  // the word "or" only, not the letters of "for"
-      parts.emplace_back(trim(s.substr(start, i - start)));
-      start = i + sep.size();
-      i = start - 1;
-      break;
-    }
-  }
-  parts.emplace_back(trim(s.substr(start)));
-  return parts;
 }
 
 // A single variable: "x", "t", "x_1", "x_{12}".
@@ -218,7 +183,7 @@ std::optional<std::string> inequality_as_interval(std::string_view in) {
   // Set-builder: \{x \mid C\}, \{x : C\}, \{x | C\}, \{x \in \mathbb{R} : C\}.
   if (starts_with(s, "\\{") && ends_with(s, "\\}")) {
     std::string body = s.substr(2, s.size() - 4);
-    auto parts = split_top_any(body, {"\\mid", "|", ":"});
+    auto parts = split_top_level(body, {"\\mid", "|", ":"});
     if (parts.size() != 2) return std::nullopt;
     std::string head = parts[0];
     size_t in_pos = head.find("\\in");
@@ -229,8 +194,8 @@ std::optional<std::string> inequality_as_interval(std::string_view in) {
   }
   if (!has_relation(s)) return std::nullopt;
   std::vector<Interval> result;
-  for (const auto& alt : split_top_any(s, {"\\text{or}", "\\lor", "\\vee", "or", "\\cup"})) {
-    std::vector<std::string> conj = split_top_any(alt, {"\\land", "\\wedge", ","});
+  for (const auto& alt : split_top_level(s, {"\\text{or}", "\\lor", "\\vee", "or", "\\cup"})) {
+    std::vector<std::string> conj = split_top_level(alt, {"\\land", "\\wedge", ","});
     std::vector<std::vector<Interval>> sets;
     for (const auto& c : conj) {
       auto r = relation(c, var);

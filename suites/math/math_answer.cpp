@@ -5,37 +5,15 @@
 #include "harness/base/strings.h"
 #include "suites/math/inequality_interval.h"
 #include "suites/math/latex_normalize.h"
+#include "suites/math/top_level_split.h"
 
 namespace hb::suites::math {
 namespace {
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// Splits at top-level occurrences of sep (a string), treating ( [ { \{ as openers and ) ] } \} as closers so
-// that half-open intervals "(3,4]" nest correctly.
 std::vector<std::string> split_top(std::string_view s, std::string_view sep) {
-  std::vector<std::string> parts;
-  int depth = 0;
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '{' || s[i + 1] == '}')) {
-      depth += s[i + 1] == '{' ? 1 : -1;
-      ++i;
-      continue;
-    }
-    if (c == '(' || c == '[' || c == '{') ++depth;
-    else if (c == ')' || c == ']' || c == '}') --depth;
-    else if (depth == 0 && s.compare(i, sep.size(), sep) == 0) {
-      // "\cup" must not match inside "\cupfoo"; "=" must not be part of "\le=" etc.
-      if (sep[0] == '\\' && i + sep.size() < s.size() && is_alpha(s[i + sep.size()])) continue;
-      parts.emplace_back(trim(s.substr(start, i - start)));
-      start = i + sep.size();
-      i = start - 1;
-    }
-  }
-  parts.emplace_back(trim(s.substr(start)));
-  return parts;
+  return split_top_level(s, {std::string(sep)});
 }
 
 // True when the bracket at 0 closes exactly at the end (so "(1,2)" but not "(1)(2)").

@@ -109,6 +109,14 @@ Box parse_box(std::string_view text, size_t pos) {
   return box;
 }
 
+Box last_box(std::string_view text) {
+  size_t pos = rfind_box(text, std::string_view::npos);
+  if (pos != std::string_view::npos) return parse_box(text, pos);
+  Box none;
+  none.why = "no \\boxed{} or \\fbox{}";
+  return none;
+}
+
 bool is_filler(std::string_view w) {
   static const char* words[] = {"therefore", "thus", "then", "simply", "just", "exactly", "clearly", "indeed",
                                 "equal", "to", "given", "by", "that", "now", "also", "hence", "so", "obviously"};
@@ -253,23 +261,13 @@ bool bare_value(std::string_view s) {
 }  // namespace
 
 std::optional<std::string> last_boxed(std::string_view text, std::string* why) {
-  size_t pos = rfind_box(text, std::string_view::npos);
-  if (pos == std::string_view::npos) {
-    if (why) *why = "no \\boxed{} or \\fbox{}";
-    return std::nullopt;
-  }
-  Box b = parse_box(text, pos);
+  Box b = last_box(text);
   if (why) *why = b.why;
   return b.content;
 }
 
 std::optional<std::string> final_boxed(std::string_view text, std::string* why) {
-  size_t pos = rfind_box(text, std::string_view::npos);
-  if (pos == std::string_view::npos) {
-    if (why) *why = "no \\boxed{} or \\fbox{}";
-    return std::nullopt;
-  }
-  Box last = parse_box(text, pos);
+  Box last = last_box(text);
   if (!last.content) {
     if (why) *why = last.why;
     return std::nullopt;
@@ -398,11 +396,5 @@ std::vector<Extraction> extract_math_answers(std::string_view text) {
 }
 
 bool is_explicit_answer(std::string_view name) { return name == "boxed" || name == "minerva" || name == "answer_line"; }
-
-const Extraction* first_found(const std::vector<Extraction>& extractions) {
-  for (const auto& e : extractions)
-    if (e.value) return &e;
-  return nullptr;
-}
 
 }  // namespace hb::suites::math

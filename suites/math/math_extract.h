@@ -34,7 +34,4 @@ std::vector<Extraction> extract_math_answers(std::string_view text);
 // True for extractions that are an explicit final answer (boxed, minerva, answer_line).
 bool is_explicit_answer(std::string_view extraction_name);
 
-// The first extraction that found a value; nullptr when none did.
-const Extraction* first_found(const std::vector<Extraction>& extractions);
-
 }  // namespace hb::suites::math
