@@ -10,7 +10,9 @@ rule, so it grades a "length" completion like any other.
 Prints: per grader, agreement with the labels (overall, by style family, bare boxed answers apart) and the
 whole-process time; the pairs where the two graders disagree go to --disagreements (JSONL), with both
 verdicts, hybench's extraction and reason, and the label.
-Usage: crosscheck_math_verify.py INPUT.jsonl [--hybench build/hybench] [--disagreements FILE]
+With --grader build/suites/bench/grade_math_jsonl the same grading runs in a process without LibTorch
+(hybench links it, and its dynamic loading alone costs ~0.7 s CPU), which times the grading itself.
+Usage: crosscheck_math_verify.py INPUT.jsonl [--hybench build/hybench | --grader PATH] [--disagreements FILE]
 """
 import argparse
 import collections
@@ -58,6 +60,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input")
     ap.add_argument("--hybench", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "hybench"))
+    ap.add_argument("--grader", help="grade_math_jsonl binary to use instead of `hybench score`")
     ap.add_argument("--disagreements", default="/tmp/math_crosscheck_disagreements.jsonl")
     ap.add_argument("--mv-worker", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--by-style", action="store_true", help="also print agreement per style")
@@ -65,8 +68,9 @@ def main():
     if a.mv_worker:
         run_math_verify(*a.mv_worker)
         return
-    if not os.path.exists(a.hybench):
-        sys.exit(f"crosscheck: no hybench at {a.hybench}; build it (ninja -C build hybench) or pass --hybench")
+    tool = a.grader or a.hybench
+    if not os.path.exists(tool):
+        sys.exit(f"crosscheck: no grader at {tool}; build it (ninja -C build hybench grade_math_jsonl) or pass --hybench/--grader")
     rows = [json.loads(l) for l in open(a.input) if l.strip()]
     if not rows:
         sys.exit(f"crosscheck: {a.input} has no lines")
@@ -77,7 +81,8 @@ def main():
                 f.write(json.dumps({"gold": r["gold"], "completion": r["completion"],
                                     "finish_reason": r.get("finish_reason", "stop")}) + "\n")
         hb_out, mv_out = os.path.join(tmp, "hb.jsonl"), os.path.join(tmp, "mv.jsonl")
-        hb_wall, hb_cpu = timed([a.hybench, "score", "--suite", "math500", "--input", inp, "--output", hb_out])
+        cmd = [a.grader, inp, hb_out] if a.grader else [a.hybench, "score", "--suite", "math500", "--input", inp, "--output", hb_out]
+        hb_wall, hb_cpu = timed(cmd)
         mv_wall, mv_cpu = timed([sys.executable, os.path.abspath(__file__), "x", "--mv-worker", inp, mv_out])
         hb = [json.loads(l) for l in open(hb_out)]
         mv = [json.loads(l) for l in open(mv_out)]
