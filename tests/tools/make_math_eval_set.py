@@ -12,8 +12,9 @@ grader counts the completion as correct, by construction of the text:
     end, another problem's reference solution -> wrong;
   - a completion cut by the token limit (finish_reason "length") is correct only when it already holds an
     explicit final answer (the truncation rule of docs/SUITES.md).
-Usage: make_math_eval_set.py [--datasets DIR] [--out FILE] [--seed N] [--bare]
-  --bare writes bare-answer pairs instead ({"gold", "completion": "\\boxed{answer}", "label"}).
+Usage: make_math_eval_set.py [--datasets DIR] [--out FILE] [--seed N] [--bare | --solutions]
+  --bare writes bare-answer pairs instead ({"gold", "completion": "\\boxed{answer}", "label"});
+  --solutions writes the 500 reference solutions as completions (the speed comparison's input).
 """
 import argparse
 import json
@@ -187,9 +188,14 @@ def main():
     ap.add_argument("--out", default="/tmp/math_eval_set.jsonl")
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--bare", action="store_true")
+    ap.add_argument("--solutions", action="store_true")
     a = ap.parse_args()
     rows = load(a.datasets)
-    lines = build_bare(rows, a.seed) if a.bare else build(rows, a.seed)
+    if a.solutions:
+        lines = [{"id": r["unique_id"], "gold": r["answer"], "completion": r["solution"], "label": True,
+                  "style": "right/reference_solution"} for r in rows]
+    else:
+        lines = build_bare(rows, a.seed) if a.bare else build(rows, a.seed)
     with open(a.out, "w") as f:
         for line in lines:
             f.write(json.dumps(line) + "\n")
