@@ -136,6 +136,27 @@ bool is_prose_start(std::string_view w) {
   return false;
 }
 
+// Runs of three or more letters outside command names: the words of prose.
+int plain_words(std::string_view s) {
+  int words = 0;
+  size_t run = 0;
+  bool command = false;
+  for (char c : s) {
+    if (c == '\\') {
+      command = true;
+      run = 0;
+    } else if (is_alpha(c)) {
+      if (!command && ++run == 3) ++words;
+    } else {
+      command = false;
+      run = 0;
+    }
+  }
+  return words;
+}
+
+bool has_words(std::string_view s) { return plain_words(s) > 0; }
+
 // Cuts a plain-text answer at the end of its sentence or at a following clause.
 std::string_view cut_sentence(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
@@ -212,6 +233,10 @@ std::optional<std::string> answer_after(std::string_view text, size_t s, std::st
     *why = "the marker is followed by nothing usable";
     return std::nullopt;
   }
+  if (plain_words(v) >= 4) {
+    *why = "the marker is followed by prose ('" + v.substr(0, 30) + "')";
+    return std::nullopt;
+  }
   if (is_alpha(v[0]) && v.size() > 1 && is_alpha(v[1])) {
     size_t w = 0;
     while (w < v.size() && is_alpha(v[w])) ++w;
@@ -239,6 +264,7 @@ bool lone_variable(std::string_view s) {
   }
   return false;
 }
+
 
 // A constant written alone in math mode ("${9}$", "$\\frac{6}{11}$"): no relation and no variable letter.
 bool bare_value(std::string_view s) {
@@ -362,7 +388,12 @@ std::vector<Extraction> extract_math_answers(std::string_view text) {
       chosen = &spans[k];
       break;
     }
-    if (!chosen) {
+    std::string_view whole = trim(text);
+    if (!chosen && spans.empty() && !whole.empty() && whole.size() <= 200 && whole.find('\n') == std::string_view::npos &&
+        !prose.number && !has_words(whole)) {
+      // "-\frac{10}{9}", "x=3": the whole text is one expression written without delimiters.
+      out.push_back(make("math_span", std::string(whole), "the whole text is one expression (fallback)"));
+    } else if (!chosen) {
       out.push_back(make("math_span", std::nullopt, spans.empty() ? "no complete math span" : "the last math spans only name variables"));
     } else if (chosen->end - chosen->begin > kMaxAnswer) {
       out.push_back(make("math_span", std::nullopt, "last math span longer than 4000 characters"));

@@ -56,6 +56,17 @@ std::vector<size_t> match_braces(std::string_view text) {
   return match;
 }
 
+// A unit glued to a number ("12m", "5kg", "3cm²"): a short unit symbol, then no letter.
+bool unit_follows(std::string_view text, size_t e) {
+  size_t k = e;
+  while (k < text.size() && is_alpha(text[k])) ++k;
+  std::string_view unit = text.substr(e, k - e);
+  static const char* units[] = {"m", "cm", "mm", "km", "kg", "g", "mg", "s", "ms", "h", "min", "l", "ml", "ft", "mph"};
+  for (const char* u : units)
+    if (unit == u) return true;
+  return false;
+}
+
 std::string lower_word_before(std::string_view text, size_t pos) {
   size_t e = pos;
   while (e > 0 && is_space(text[e - 1])) --e;
@@ -219,7 +230,8 @@ std::vector<ProseNumber> prose_numbers(std::string_view text, const std::vector<
     if (is_alpha(prev) || is_digit(prev) || prev == '_' || prev == '^' || prev == '\\' || prev == '/' || prev == '.' ||
         (c == '-' && prev == '-'))
       continue;  // part of a name, a script, a version or a longer token
-    if (is_alpha(next) || next == '_' || next == '^' || next == ':' || next == '/' || next == '$') continue;
+    if (is_alpha(next) && !unit_follows(text, e)) continue;  // "2x", "3rd"; but "12m", "5kg"
+    if (next == '_' || next == '^' || next == ':' || next == '/' || next == '$') continue;
     if (next == '.' && e + 1 < n && is_digit(text[e + 1])) continue;  // "1.2.3"
     // A list or step label: at the start of its line, followed by "." or ")" and more text.
     {
@@ -290,23 +302,30 @@ ProseAnswer last_prose_number(std::string_view text, const std::vector<MathSpan>
                               : "the only standalone numbers are approximations";
     return out;
   }
-  // Listed with its neighbour in the same sentence ("12 and 18", "3, 4 or 5"): not one answer.
-  for (size_t k : {idx - 1, idx + 1}) {
-    if (k >= nums.size() || nums[k].sentence != last->sentence) continue;
-    size_t a = std::min(nums[k].end, last->end), b = std::max(nums[k].begin, last->begin);
-    if (a <= b && is_list_connector(text.substr(a, b - a))) {
-      out.reason = "the last sentence lists several numbers (" + nums[std::min(k, idx)].value + ", " +
-                   nums[std::max(k, idx)].value + ")";
-      return out;
-    }
+  // Listed with its neighbours in the same sentence ("12 and 18", "3, 4 or 5"): never one number, but the
+  // whole list as one set (right for "the roots are -1 and 3", wrong against any single gold).
+  auto listed = [&](size_t a, size_t b) {
+    if (nums[a].sentence != nums[b].sentence || nums[a].end > nums[b].begin) return false;
+    return is_list_connector(text.substr(nums[a].end, nums[b].begin - nums[a].end));
+  };
+  size_t lo = idx, hi = idx;
+  while (lo > 0 && idx - lo < 32 && listed(lo - 1, lo)) --lo;
+  while (hi + 1 < nums.size() && hi - idx < 32 && listed(hi, hi + 1)) ++hi;
+  ProseNumber chosen = *last;
+  if (hi > lo) {
+    chosen.begin = nums[lo].begin;
+    chosen.end = nums[hi].end;
+    chosen.value.clear();
+    for (size_t k = lo; k <= hi; ++k) chosen.value += (k == lo ? "" : ", ") + nums[k].value;
   }
   // The sentence of the number and everything after it must not say that there is no answer.
   if (says_no_answer(text.substr(sentence_start(text, last->begin)))) {
     out.reason = "the text around the last number says there is no answer";
     return out;
   }
-  out.number = *last;
-  out.reason = "last standalone number in the prose (fallback)";
+  out.number = chosen;
+  out.reason = hi > lo ? "the last sentence lists " + std::to_string(hi - lo + 1) + " numbers: one set (fallback)"
+                       : "last standalone number in the prose (fallback)";
   return out;
 }
 

@@ -7,9 +7,9 @@
 //                     11 of a bare \frac{6}{11}), not glued to letters ("x2", "2x", "3rd"), not list or step
 //                     labels ("1. ", "Step 2"), with the sentence each belongs to and whether it follows an
 //                     approximation word ("about 0.55")
-//   last_prose_number the last of them when it is a confident answer: never when its sentence lists it with
-//                     another number ("12 and 18", "3, 4 or 5") or when the text after it says there is no
-//                     answer ("no solution", "does not exist")
+//   last_prose_number the last of them as the answer: when its sentence lists it with others ("12 and 18",
+//                     "3, 4 or 5") the whole list, one set (never one number of it); none when the text from its
+//                     sentence on says there is no answer ("no solution", "does not exist")
 // Every scan is linear in the text.
 #include <optional>
 #include <string>
@@ -36,7 +36,7 @@ struct ProseNumber {
 std::vector<ProseNumber> prose_numbers(std::string_view text, const std::vector<MathSpan>& spans);
 
 struct ProseAnswer {
-  std::optional<ProseNumber> number;  // set when confident
+  std::optional<ProseNumber> number;  // set when found; a listed group is one number whose value is "a, b"
   std::string reason;                 // why this number, or why none
 };
 
