@@ -219,8 +219,9 @@ class Comparer {
       if (valid == 0) {
         ratio = r;
         if (std::abs(ratio) < 1e-12L) return no("equations differ");
-        if (opt_.equation_multiples == EquationMultiples::positive_multiple && ratio.real() < 0 &&
-            std::abs(ratio.imag()) < 1e-12L * std::abs(ratio))
+        // The sign is fixed where the gold is written in the normal form "... = 0" (MATH: "where A > 0").
+        if (opt_.equation_multiples == EquationMultiples::positive_multiple && g.items[1].text == "0" &&
+            ratio.real() < 0 && std::abs(ratio.imag()) < 1e-12L * std::abs(ratio))
           return no("the equation is a negated multiple of the gold's (the sign is fixed; policy positive_multiple)");
       } else if (!close(r, ratio, 1e-9)) {
         return no("equations are not multiples of each other");

@@ -93,6 +93,7 @@ TEST(MathGrader, EquationMultiplesPolicyBothWays) {
   EXPECT_FALSE(math_equal(gold, "-5x + 7y - 11z - 4 = 0", positive).equal) << "a negated multiple breaks the fixed sign";
   EXPECT_TRUE(math_equal(gold, "10x - 14y + 22z + 8 = 0", positive).equal);
   EXPECT_TRUE(math_equal(gold, "5x - 7y + 11z = -4", positive).equal);
+  EXPECT_TRUE(math_equal("y = 2x + 3", "2x - y + 3 = 0", positive).equal) << "the sign is only fixed for '... = 0' golds";
   MathOptions any;
   any.equation_multiples = EquationMultiples::any_multiple;
   EXPECT_TRUE(math_equal(gold, "-5x + 7y - 11z - 4 = 0", any).equal);
