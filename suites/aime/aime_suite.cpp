@@ -69,6 +69,7 @@ class AimeSuite : public Suite {
     if (t.unterminated) {
       g.scores["accuracy"] = 0.0;
       g.reason = "truncated: the reasoning block was never closed, so there is no answer";
+      note_truncation(g);
       return g;
     }
     std::vector<Extraction> all = math::extract_math_answers(t.answer);
@@ -93,6 +94,7 @@ class AimeSuite : public Suite {
     }
     g.scores["accuracy"] = 0.0;
     g.reason = std::string("no answer found") + (g.truncated ? " (cut by the token limit)" : "");
+    note_truncation(g);
     return g;
   }
 

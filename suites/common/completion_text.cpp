@@ -24,11 +24,13 @@ AnswerText prepare_grade(Grade& g, const Completion& completion, const std::vect
   g.answer_text = t.answer;
   g.reasoning_text = t.reasoning;
   g.truncated = t.truncated;
-  g.scores["truncated"] = t.truncated ? 1.0 : 0.0;
   return t;
 }
 
+void note_truncation(Grade& g) { g.scores["truncated"] = g.truncated ? 1.0 : 0.0; }
+
 void apply_truncation_rule(Grade& g, const std::string& metric, bool explicit_answer) {
+  note_truncation(g);
   if (!g.truncated || explicit_answer) return;
   auto it = g.scores.find(metric);
   if (it == g.scores.end()) return;

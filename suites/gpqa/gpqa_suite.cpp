@@ -106,6 +106,7 @@ class GpqaSuite : public Suite {
       g.extractions.push_back(perm);
       g.scores["accuracy"] = 0.0;
       g.reason = "truncated: the reasoning block was never closed, so there is no answer";
+      note_truncation(g);
       return g;
     }
     g.extractions = extract_choice(t.answer, kLetters);

@@ -74,6 +74,7 @@ class Math500Suite : public Suite {
     if (t.unterminated) {
       g.scores["accuracy"] = 0.0;
       g.reason = "truncated: the reasoning block was never closed, so there is no answer";
+      note_truncation(g);
       return g;
     }
     math::MathGrade m = math::grade_math_answer(gold, t.answer, priority_);
