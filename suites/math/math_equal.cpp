@@ -79,7 +79,7 @@ class Comparer {
         return with_prefix("the result of '" + shorten(p.items[0].text) + " ='; ", compare(g, p.items[1]));
       if (is_constant(p.items[0])) {
         MathVerdict v = compare(g, p.items[1]);
-        if (v.equal) return with_prefix("the result of '" + shorten(p.items[0].text) + " =' ; ", v);
+        if (v.equal) return with_prefix("the result of '" + shorten(p.items[0].text) + " ='; ", v);
         // "\frac{\sqrt3}{3} = 0.577": a decimal right-hand side approximates the exact left one.
         if (p.items[1].kind == Kind::expr && p.items[1].expr && is_decimal_literal(*p.items[1].expr) &&
             approximately(p.items[0], p.items[1])) {
