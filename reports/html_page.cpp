@@ -1,4 +1,5 @@
 #include "reports/html_page.h"
+#include "reports/truncation.h"
 
 #include <algorithm>
 
@@ -173,6 +174,8 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
           if (bs.suite == sc->suite)
             delta = " <span class=\"muted\">(" + (sc->normalized() - bs.normalized() >= 0 ? std::string("+") : "") +
                     fixed((sc->normalized() - bs.normalized()) * 100, 1) + ")</span>";
+      auto cut = truncation_rate(m, sc->suite);  // issue #15: shown beside the score
+      if (cut && *cut > 0) delta += " <span class=\"muted\">cut " + fixed(*cut * 100, 1) + "%</span>";
       o += "<td class=\"num\">" + fixed(sc->normalized() * 100, 1) + " &plusmn; " + fixed(1.959964 * sc->normalized_se() * 100, 1) + delta +
            "</td>";
     }
@@ -184,6 +187,7 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
   for (const auto& m : study.models)
     for (const auto& sc : m.scores) multi = multi || sc.samples_per_item > 1;
   if (multi) o += "Multi-sample suites average each problem's samples first; the interval is over problems. ";
+  o += "\"cut N%\": share of the samples cut by the token limit (truncation rule: those count only with an explicit final answer). ";
   o += "Metric per suite: ";
   if (!study.models.empty()) {
     std::string metrics;

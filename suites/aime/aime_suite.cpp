@@ -14,11 +14,11 @@
 namespace hb::suites {
 namespace {
 
-constexpr const char* kVersion = "1";
+constexpr const char* kVersion = "2";  // 2: whole-text extraction, truncation rule
 constexpr const char* kChatTemplate =
     "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{}. The answer is an integer "
     "between 0 and 999 inclusive.";
-const std::vector<std::string> kPriority = {"boxed", "minerva", "answer_line", "last_number"};
+const std::vector<std::string> kPriority = {"boxed", "minerva", "answer_line", "math_span", "last_number"};
 
 class AimeSuite : public Suite {
  public:
@@ -69,6 +69,7 @@ class AimeSuite : public Suite {
     if (t.unterminated) {
       g.scores["accuracy"] = 0.0;
       g.reason = "truncated: the reasoning block was never closed, so there is no answer";
+      note_truncation(g);
       return g;
     }
     std::vector<Extraction> all = math::extract_math_answers(t.answer);
@@ -81,16 +82,19 @@ class AimeSuite : public Suite {
       if (!v) {
         g.scores["accuracy"] = 0.0;
         g.reason = e.name + ": '" + e.value->substr(0, 40) + "' is not an integer in 0..999";
+        apply_truncation_rule(g, "accuracy", math::is_explicit_answer(e.name));
         return g;
       }
       g.scores["answer"] = *v;  // for maj@K (not a metric)
       g.scores["accuracy"] = *v == *gold ? 1.0 : 0.0;
       g.reason = e.name + ": " + std::to_string(*v) + (*v == *gold ? " equals" : " differs from") + " gold " +
                  std::to_string(*gold) + (g.truncated ? " (cut by the token limit)" : "");
+      apply_truncation_rule(g, "accuracy", math::is_explicit_answer(e.name));
       return g;
     }
     g.scores["accuracy"] = 0.0;
     g.reason = std::string("no answer found") + (g.truncated ? " (cut by the token limit)" : "");
+    note_truncation(g);
     return g;
   }
 

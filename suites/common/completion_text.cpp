@@ -27,4 +27,17 @@ AnswerText prepare_grade(Grade& g, const Completion& completion, const std::vect
   return t;
 }
 
+void note_truncation(Grade& g) { g.scores["truncated"] = g.truncated ? 1.0 : 0.0; }
+
+void apply_truncation_rule(Grade& g, const std::string& metric, bool explicit_answer) {
+  note_truncation(g);
+  if (!g.truncated || explicit_answer) return;
+  auto it = g.scores.find(metric);
+  if (it == g.scores.end()) return;
+  const bool fallback_correct = it->second > 0;
+  it->second = 0.0;
+  g.reason = std::string("cut by the token limit without an explicit final answer: not counted (the fallback ") +
+             (fallback_correct ? "would be correct" : "is wrong anyway") + ": " + g.reason + ")";
+}
+
 }  // namespace hb::suites

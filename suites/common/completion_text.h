@@ -20,4 +20,13 @@ AnswerText answer_text(const Completion& completion, size_t turn, const std::vec
 // Fills Grade::answer_text, reasoning_text and truncated from the last turn.
 AnswerText prepare_grade(Grade& g, const Completion& completion, const std::vector<std::string>& markers);
 
+// Records the per-sample score "truncated" (1 or 0) that Suite::aggregate turns into the suite's
+// truncation_rate. Only for a sample that is scored: a sample without scores stays "not scored".
+void note_truncation(Grade& g);
+
+// The truncation rule (docs/SUITES.md): a sample cut by the token limit counts as correct under `metric`
+// only when its answer was explicit (a \boxed{} or a final-answer line). Otherwise the metric is 0 and the
+// reason keeps what the fallback extraction would have scored, for analysis. Also calls note_truncation.
+void apply_truncation_rule(Grade& g, const std::string& metric, bool explicit_answer);
+
 }  // namespace hb::suites

@@ -15,7 +15,7 @@
 namespace hb::suites {
 namespace {
 
-constexpr const char* kVersion = "1";
+constexpr const char* kVersion = "2";  // 2: choices in prose, truncation rule
 constexpr const char* kSeedSalt = "hybench-gpqa-v1";
 constexpr const char* kLetters = "ABCD";
 // simple-evals' multiple-choice template (also lighteval's): the last line must be "Answer: $LETTER".
@@ -106,6 +106,7 @@ class GpqaSuite : public Suite {
       g.extractions.push_back(perm);
       g.scores["accuracy"] = 0.0;
       g.reason = "truncated: the reasoning block was never closed, so there is no answer";
+      note_truncation(g);
       return g;
     }
     g.extractions = extract_choice(t.answer, kLetters);
@@ -124,6 +125,7 @@ class GpqaSuite : public Suite {
     }
     g.extractions.push_back(perm);
     g.reason = reason + (g.truncated ? " (cut by the token limit)" : "");
+    apply_truncation_rule(g, "accuracy", chosen && is_explicit_choice(chosen->name));
     return g;
   }
 

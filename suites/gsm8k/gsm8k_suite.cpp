@@ -82,6 +82,7 @@ class Gsm8kSuite : public Suite {
     g.reasoning_text = split.reasoning;
     if (!completion.reasoning.empty()) g.reasoning_text = completion.reasoning.back() + g.reasoning_text;
     g.truncated = !completion.finish_reasons.empty() && completion.finish_reasons.back() == "length";
+    g.scores["truncated"] = g.truncated ? 1.0 : 0.0;  // for the suite's truncation_rate
     auto gold = gsm8k_gold(item.fields.at("answer").get<std::string>());
     g.extractions = {gsm8k_extract_strict(split.answer), gsm8k_extract_flexible(split.answer)};
     for (auto& e : g.extractions) {

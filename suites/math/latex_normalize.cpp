@@ -80,6 +80,80 @@ std::string drop_units(const std::string& s) {
   return out;
 }
 
+// Words after a value ("12 square units", "7 ways", "3 dogs"): dropped when the rest holds a digit and the
+// words are plain (letters only, at least two of them per word, after a space).
+std::string drop_trailing_words(const std::string& s) {
+  size_t e = s.size();
+  while (e > 0 && s[e - 1] == ' ') --e;
+  size_t b = e;
+  while (b > 0 && (is_alpha(s[b - 1]) || s[b - 1] == ' ')) --b;
+  if (b == e || b == 0) return s;
+  std::string_view words = std::string_view(s).substr(b, e - b);
+  if (words[0] != ' ' || (b > 0 && s[b - 1] == '\\')) return s;
+  for (const auto& w : split(trim(words), ' '))
+    if (!w.empty() && w.size() < 3) return s;
+  std::string head = s.substr(0, b);
+  bool digit = false;
+  for (char c : head) digit = digit || std::isdigit(static_cast<unsigned char>(c));
+  // The value must end like a value: a digit, a closing bracket or brace, or a constant such as \pi.
+  size_t k = head.size();
+  while (k > 0 && head[k - 1] == ' ') --k;
+  if (!digit || k == 0) return s;
+  char last = head[k - 1];
+  if (!(std::isdigit(static_cast<unsigned char>(last)) || last == '}' || last == ')' || last == ']' || ends_with(head.substr(0, k), "\\pi")))
+    return s;
+  return head.substr(0, k);
+}
+
+// Digit groups separated by single spaces ("1 000 000", from "1\,000\,000" too) are one number.
+std::string join_digit_groups(const std::string& s) {
+  std::string out;
+  size_t i = 0;
+  const size_t n = s.size();
+  auto digit = [&](size_t k) { return k < n && std::isdigit(static_cast<unsigned char>(s[k])); };
+  while (i < n) {
+    if (digit(i) && (i == 0 || (!digit(i - 1) && s[i - 1] != '.'))) {
+      size_t j = i;
+      while (digit(j)) ++j;
+      size_t lead = j - i;
+      size_t e = j;
+      int groups = 0;
+      while (lead <= 3 && e + 4 <= n && s[e] == ' ' && digit(e + 1) && digit(e + 2) && digit(e + 3) && !digit(e + 4) &&
+             (e + 4 == n || s[e + 4] != '/'))
+        e += 4, ++groups;
+      if (groups > 0) {
+        for (size_t k = i; k < e; ++k)
+          if (s[k] != ' ') out += s[k];
+        i = e;
+        continue;
+      }
+      out.append(s, i, j - i);
+      i = j;
+      continue;
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+// "1 1/2" (from "1\ 1/2") is the mixed number 1\frac{1}{2} when the fraction is proper.
+std::string mixed_number(const std::string& s) {
+  size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  size_t a = i;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i == a || i >= s.size() || s[i] != ' ') return s;
+  size_t nb = ++i;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i == nb || i >= s.size() || s[i] != '/') return s;
+  size_t db = ++i;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i == db || i != s.size() || i - db > 18 || db - 1 - nb > 18) return s;
+  unsigned long long num = std::stoull(s.substr(nb, db - 1 - nb)), den = std::stoull(s.substr(db));
+  if (num == 0 || den == 0 || num >= den) return s;
+  return s.substr(0, nb - 1) + "\\frac{" + std::to_string(num) + "}{" + std::to_string(den) + "}";
+}
+
 }  // namespace
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
@@ -145,7 +219,8 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   static const std::pair<const char*, const char*> unicode[] = {
       {"\u2212", "-"},       {"\u2013", "-"},       {"\u00d7", "\\times "}, {"\u00b7", "\\cdot "}, {"\u03c0", "\\pi "},
       {"\u221e", "\\infty "}, {"\u221a", "\\sqrt"},  {"\u00b0", ""},         {"\u2264", "\\le "},   {"\u2265", "\\ge "},
-      {"\u00b1", "\\pm "},   {"\u222a", "\\cup "},  {"\u00a0", " "},        {"\u2009", " "}};
+      {"\u00b1", "\\pm "},   {"\u222a", "\\cup "},  {"\u00a0", " "},        {"\u2009", " "},
+      {"\u202f", " "},       {"\u2248", "\\approx "}, {"\u2260", "\\ne "},   {"\u211d", "\\mathbb{R}"}};
   for (const auto& [from, to] : unicode) replace_all(s, from, to);
   // Protect the row separator "\\\\" from the "\\ " spacing rule below.
   replace_all(s, "\\\\", "\x01");
@@ -193,6 +268,34 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
                         "mathsf", "hbox", "emph"})
     s = unwrap_command(s, c);
   s = drop_units(s);
+  // Congruences: "\\equiv 4 \\pmod{7}" is the value 4; an aligned chain "a &\\equiv b \\\\ &\\equiv c" is a = b = c.
+  if (s.find("\\begin{") == std::string::npos) {
+    replace_all(s, "&", " ");
+    replace_all(s, "\x01", " ");
+  }
+  remove_command(s, "equiv", "=");
+  for (const char* mod : {"\\pmod", "\\bmod", "\\mod"}) {
+    size_t p = s.find(mod);
+    if (p == std::string::npos) continue;
+    size_t b = p;
+    if (b > 0 && s[b - 1] == '(') --b;  // "(\\bmod 7)"
+    s = s.substr(0, b);
+  }
+  // The real line written as a named set.
+  for (const char* reals : {"\\mathbb{R}", "\\mathbb R", "\\Bbb{R}", "\\R"}) {
+    size_t n = std::char_traits<char>::length(reals);
+    for (size_t p = s.find(reals); p != std::string::npos; p = s.find(reals, p + 1)) {
+      if (p + n < s.size() && is_alpha(s[p + n])) continue;
+      s.replace(p, n, "(-\\infty,\\infty)");
+    }
+  }
+  {
+    std::string low = to_lower(trim(s));
+    if (low == "all real numbers" || low == "all reals" || low == "the real numbers" || low == "all real x" ||
+        low == "all real values")
+      s = "(-\\infty,\\infty)", out.was_text = false;
+  }
+  s = drop_trailing_words(s);
   // "x \in [a, b]" -> "[a, b]"
   {
     std::string t(trim(s));
@@ -219,7 +322,8 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
     }
   }
   replace_all(c, "\x01", "\\\\");
-  out.text = std::string(trim(c));
+  c = join_digit_groups(std::string(trim(c)));
+  out.text = mixed_number(c);
   return out;
 }
 

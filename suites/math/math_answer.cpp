@@ -3,38 +3,17 @@
 #include <cctype>
 
 #include "harness/base/strings.h"
+#include "suites/math/inequality_interval.h"
 #include "suites/math/latex_normalize.h"
+#include "suites/math/top_level_split.h"
 
 namespace hb::suites::math {
 namespace {
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// Splits at top-level occurrences of sep (a string), treating ( [ { \{ as openers and ) ] } \} as closers so
-// that half-open intervals "(3,4]" nest correctly.
 std::vector<std::string> split_top(std::string_view s, std::string_view sep) {
-  std::vector<std::string> parts;
-  int depth = 0;
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '{' || s[i + 1] == '}')) {
-      depth += s[i + 1] == '{' ? 1 : -1;
-      ++i;
-      continue;
-    }
-    if (c == '(' || c == '[' || c == '{') ++depth;
-    else if (c == ')' || c == ']' || c == '}') --depth;
-    else if (depth == 0 && s.compare(i, sep.size(), sep) == 0) {
-      // "\cup" must not match inside "\cupfoo"; "=" must not be part of "\le=" etc.
-      if (sep[0] == '\\' && i + sep.size() < s.size() && is_alpha(s[i + sep.size()])) continue;
-      parts.emplace_back(trim(s.substr(start, i - start)));
-      start = i + sep.size();
-      i = start - 1;
-    }
-  }
-  parts.emplace_back(trim(s.substr(start)));
-  return parts;
+  return split_top_level(s, {std::string(sep)});
 }
 
 // True when the bracket at 0 closes exactly at the end (so "(1,2)" but not "(1)(2)").
@@ -124,6 +103,9 @@ AnswerValue parse_answer(std::string_view in, bool was_text, int depth) {
   std::string s(trim(in));
   if (depth > 8) return make_text(s);
   if (was_text || s.empty()) return make_text(s);
+  // "{(15,-29)}", "{350}": braces around the whole answer group nothing.
+  while (s.size() >= 2 && s[0] == '{' && s.back() == '}' && wraps_whole(s, 1, 1)) s = std::string(trim(s.substr(1, s.size() - 2)));
+  if (s.empty()) return make_text(s);
 
   // Matrices.
   for (const char* env : {"pmatrix", "bmatrix", "matrix", "vmatrix"}) {
@@ -146,6 +128,12 @@ AnswerValue parse_answer(std::string_view in, bool was_text, int depth) {
       m.rows = rows.size();
       return m;
     }
+  }
+
+  // Inequalities and set-builder sets become intervals ("x \\ge 5" -> "[5,\\infty)").
+  if (auto interval = inequality_as_interval(s)) {
+    AnswerValue v = parse_answer(*interval, false, depth + 1);
+    return v;
   }
 
   // Unions of intervals are unordered sets of intervals.
@@ -223,7 +211,14 @@ AnswerValue parse_answer(std::string_view in, bool was_text, int depth) {
     eq.items.push_back(parse_answer(sides[1], false, depth + 1));
     return eq;
   }
-  if (sides.size() > 2) return parse_answer(sides.back(), false, depth + 1);  // "x = y = 5": the last part
+  // "x = y = 5": the last part, unless it only names the result ("36 - 19 = 17 = x").
+  if (sides.size() > 2) {
+    size_t k = sides.size() - 1;
+    while (k > 0 && sides[k].size() <= 5 && !sides[k].empty() && is_alpha(sides[k][0]) &&
+           sides[k].find_first_of("0123456789") == std::string::npos)
+      --k;
+    return parse_answer(sides[k], false, depth + 1);
+  }
 
   // a \pm b -> {a + b, a - b}
   size_t pm = s.find("\\pm");

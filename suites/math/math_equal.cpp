@@ -6,6 +6,7 @@
 #include "harness/base/strings.h"
 #include "suites/math/latex_normalize.h"
 #include "suites/math/math_answer.h"
+#include "suites/math/modular_eval.h"
 
 namespace hb::suites::math {
 namespace {
@@ -68,8 +69,26 @@ class Comparer {
     // "x = 5" against "5": drop a single-variable left-hand side.
     if (g.kind == Kind::equation && p.kind != Kind::equation && single_symbol(g.items[0]))
       return with_prefix("gold's '" + g.items[0].text + " =' dropped; ", compare(g.items[1], p));
-    if (p.kind == Kind::equation && g.kind != Kind::equation && single_symbol(p.items[0]))
-      return with_prefix("answer's '" + p.items[0].text + " =' dropped; ", compare(g, p.items[1]));
+    // The answer names the asked quantity ("XY = 70\sqrt{2}", "a + b = 7") or shows a computation
+    // ("12 + 30 = 42"): its right-hand side is the answer.
+    if (p.kind == Kind::equation && g.kind != Kind::equation) {
+      if (names_quantity(p.items[0]))
+        return with_prefix("answer's '" + shorten(p.items[0].text) + " =' dropped; ", compare(g, p.items[1]));
+      // A computation with a constant result ("200 + 2d = 350", "{8 \\choose 2} = 28"): the result.
+      if (!is_constant(p.items[0]) && is_constant(p.items[1]))
+        return with_prefix("the result of '" + shorten(p.items[0].text) + " ='; ", compare(g, p.items[1]));
+      if (is_constant(p.items[0])) {
+        MathVerdict v = compare(g, p.items[1]);
+        if (v.equal) return with_prefix("the result of '" + shorten(p.items[0].text) + " ='; ", v);
+        // "\frac{\sqrt3}{3} = 0.577": a decimal right-hand side approximates the exact left one.
+        if (p.items[1].kind == Kind::expr && p.items[1].expr && is_decimal_literal(*p.items[1].expr) &&
+            approximately(p.items[0], p.items[1])) {
+          MathVerdict w = compare(g, p.items[0]);
+          if (w.equal) return with_prefix("the exact side of an approximation; ", w);
+        }
+        return v;
+      }
+    }
     if (g.kind == Kind::text || p.kind == Kind::text) {
       if (compact_text(g.text) == compact_text(p.text)) return yes("same text");
       return no("text differs: '" + shorten(g.text) + "' vs '" + shorten(p.text) + "'");
@@ -91,6 +110,36 @@ class Comparer {
   static MathVerdict with_prefix(const std::string& prefix, MathVerdict v) {
     v.reason = prefix + v.reason;
     return v;
+  }
+
+  // A left-hand side that names a quantity: symbols only, no number literal ("XY", "a+b", "m\angle ABC",
+  // "f(x)"). A subscript is part of a symbol, so "x_1 + x_2" qualifies.
+  static bool names_quantity(const AnswerValue& v) {
+    if (single_symbol(v)) return true;
+    if (v.kind == Kind::tuple) {  // "(m,b) = (3/2, -13)"
+      for (const auto& item : v.items)
+        if (!single_symbol(item)) return false;
+      return !v.items.empty();
+    }
+    if (v.kind != Kind::expr || !v.expr) return false;
+    std::set<std::string> syms;
+    collect_symbols(*v.expr, syms);
+    return !syms.empty() && !contains_kind(*v.expr, NodeKind::number);
+  }
+
+  static bool is_constant(const AnswerValue& v) {
+    if (v.kind != Kind::expr || !v.expr) return false;
+    std::set<std::string> syms;
+    collect_symbols(*v.expr, syms);
+    return syms.empty();
+  }
+
+  // Two constants within 1% of each other (a decimal written after an exact value).
+  static bool approximately(const AnswerValue& a, const AnswerValue& b) {
+    auto zero = [](const std::string&) { return Complex(0, 0); };
+    Complex x = eval_numeric(*a.expr, zero), y = eval_numeric(*b.expr, zero);
+    if (is_bad(x) || is_bad(y)) return false;
+    return std::abs(x - y) <= 0.01L * std::max(std::abs(x), std::abs(y));
   }
 
   // A left-hand side that only names the answer: "x", "y_1", "f(x)", "g(t)".
@@ -151,7 +200,8 @@ class Comparer {
   }
 
   MathVerdict compare_equation(const AnswerValue& g, const AnswerValue& p) {
-    if (single_symbol(g.items[0]) && single_symbol(p.items[0]) && g.items[0].text == p.items[0].text)
+    if (names_quantity(g.items[0]) && names_quantity(p.items[0]) && g.items[0].text == p.items[0].text &&
+        (single_symbol(g.items[0]) || !names_quantity(g.items[1])))
       return with_prefix("same left-hand side; ", compare(g.items[1], p.items[1]));
     for (const auto& side : {&g.items[0], &g.items[1], &p.items[0], &p.items[1]})
       if (side->kind != Kind::expr || !side->expr) return no("equation side is not an expression");
@@ -169,6 +219,10 @@ class Comparer {
       if (valid == 0) {
         ratio = r;
         if (std::abs(ratio) < 1e-12L) return no("equations differ");
+        // The sign is fixed where the gold is written in the normal form "... = 0" (MATH: "where A > 0").
+        if (opt_.equation_multiples == EquationMultiples::positive_multiple && g.items[1].text == "0" &&
+            ratio.real() < 0 && std::abs(ratio.imag()) < 1e-12L * std::abs(ratio))
+          return no("the equation is a negated multiple of the gold's (the sign is fixed; policy positive_multiple)");
       } else if (!close(r, ratio, 1e-9)) {
         return no("equations are not multiples of each other");
       }
@@ -201,6 +255,14 @@ class Comparer {
     if (ge.status == ExactStatus::ok && pe.status == ExactStatus::ok) {
       if (ge.value == pe.value) return yes("equal as exact rationals (" + shorten(ge.value.to_string()) + ")");
       return no("different values: " + shorten(ge.value.to_string()) + " vs " + shorten(pe.value.to_string()));
+    }
+    // Rationals too large for __int128 (2^{200} vs 2^{200}+1): exact through residues, never a tolerance.
+    if (ge.status != ExactStatus::not_rational && pe.status != ExactStatus::not_rational) {
+      auto gr = eval_modular(gn), pr = eval_modular(pn);
+      if (gr && pr) {
+        if (*gr == *pr) return yes("equal as exact rationals (compared modulo three primes)");
+        return no("different exact values (compared modulo three primes)");
+      }
     }
     std::set<std::string> gs, ps;
     collect_symbols(gn, gs);
@@ -242,11 +304,39 @@ class Comparer {
   }
 };
 
+// "A \approx B" (also \simeq, ≈): the exact A, or the value B it was rounded to ("24000 \cdot 1.01^{30}
+// \approx 32348"). Returns the position of the relation and its length, npos when there is none.
+std::pair<size_t, size_t> find_approx(std::string_view s) {
+  for (std::string_view rel : {"\\approx", "\\simeq", "\xe2\x89\x88"}) {
+    size_t p = s.find(rel);
+    if (p == std::string_view::npos || p == 0) continue;
+    size_t e = p + rel.size();
+    if (rel[0] == '\\' && e < s.size() && std::isalpha(static_cast<unsigned char>(s[e]))) continue;
+    return {p, rel.size()};
+  }
+  return {std::string_view::npos, 0};
+}
+
+MathVerdict math_equal_one(std::string_view gold, std::string_view pred, const MathOptions& options);
+
 }  // namespace
 
 MathVerdict math_equal(std::string_view gold, std::string_view pred, const MathOptions& options) {
   if (pred.size() > 4000) return no("answer longer than 4000 characters");
   if (gold.size() > 4000) return no("gold longer than 4000 characters");
+  auto [p, len] = find_approx(pred);
+  if (p == std::string_view::npos || find_approx(gold).first != std::string_view::npos)
+    return math_equal_one(gold, pred, options);
+  MathVerdict exact = math_equal_one(gold, pred.substr(0, p), options);
+  if (exact.equal) return {true, "the value before \\approx; " + exact.reason};
+  MathVerdict rounded = math_equal_one(gold, pred.substr(p + len), options);
+  if (rounded.equal) return {true, "the value after \\approx; " + rounded.reason};
+  return exact;
+}
+
+namespace {
+
+MathVerdict math_equal_one(std::string_view gold, std::string_view pred, const MathOptions& options) {
   NormalizedAnswer gn = normalize_latex(gold);
   NormalizedAnswer pn = normalize_latex(pred);
   if (pn.text.empty()) return no("empty answer");
@@ -264,5 +354,7 @@ MathVerdict math_equal(std::string_view gold, std::string_view pred, const MathO
   }
   return v;
 }
+
+}  // namespace
 
 }  // namespace hb::suites::math

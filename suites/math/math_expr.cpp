@@ -303,9 +303,46 @@ class Parser {
     return {};
   }
 
+  // "0.\overline{3}", "0.1\overline{6}": the exact rational, reduced.
+  NodePtr repeating_decimal(const std::string& int_part, const std::string& fixed) {
+    size_t open = pos_ + 9;  // after "\overline"
+    while (open < s_.size() && s_[open] == ' ') ++open;
+    if (open >= s_.size() || s_[open] != '{') return fail("\\overline without '{'");
+    size_t close = s_.find('}', open);
+    if (close == std::string_view::npos) return fail("missing '}' in \\overline");
+    std::string rep(s_.substr(open + 1, close - open - 1));
+    if (rep.empty() || rep.size() + fixed.size() + int_part.size() > 30) return fail("repeating decimal too long");
+    for (char c : rep)
+      if (!is_digit(c)) return fail("\\overline over a non-digit");
+    pos_ = close + 1;
+    // x = I.F(R) = (IFR - IF) / (10^|F| (10^|R| - 1))
+    __int128 ifr = 0, iff = 0, den = 1, nines = 0;
+    for (char c : int_part + fixed + rep) ifr = ifr * 10 + (c - '0');
+    for (char c : int_part + fixed) iff = iff * 10 + (c - '0');
+    for (size_t k = 0; k < fixed.size(); ++k) den *= 10;
+    for (size_t k = 0; k < rep.size(); ++k) nines = nines * 10 + 9;
+    auto q = Rational::make(ifr - iff, den * nines);
+    if (!q) return fail("repeating decimal out of range");
+    std::string t = q->to_string();
+    size_t slash = t.find('/');
+    if (slash == std::string::npos) return make(NodeKind::number, t);
+    return make2(NodeKind::mul, make(NodeKind::number, t.substr(0, slash)),
+                 reciprocal(make(NodeKind::number, t.substr(slash + 1))));
+  }
+
   NodePtr number_literal() {
     size_t start = pos_;
     while (pos_ < s_.size() && is_digit(s_[pos_])) ++pos_;
+    if (pos_ < s_.size() && s_[pos_] == '.') {
+      size_t frac = pos_ + 1;
+      size_t k = frac;
+      while (k < s_.size() && is_digit(s_[k])) ++k;
+      if (s_.compare(k, 9, "\\overline") == 0) {
+        std::string int_part(s_.substr(start, pos_ - start)), fixed(s_.substr(frac, k - frac));
+        pos_ = k;
+        return repeating_decimal(int_part.empty() ? "0" : int_part, fixed);
+      }
+    }
     if (pos_ + 1 < s_.size() && s_[pos_] == '.' && is_digit(s_[pos_ + 1])) {
       ++pos_;
       while (pos_ < s_.size() && is_digit(s_[pos_])) ++pos_;
@@ -314,6 +351,25 @@ class Parser {
     }
     std::string lit(s_.substr(start, pos_ - start));
     if (lit.size() > 400) return fail("number literal longer than 400 digits");
+    // E-notation: "1.5e3", "2E-5", "3e+4" (an 'e' followed by a digit; "2e" alone is 2 times e).
+    if (pos_ + 1 < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      size_t k = pos_ + 1;
+      bool neg = false;
+      if (k < s_.size() && (s_[k] == '+' || s_[k] == '-')) neg = s_[k++] == '-';
+      size_t d = k;
+      while (k < s_.size() && is_digit(s_[k])) ++k;
+      if (k > d && k - d <= 4) {
+        std::string exp(s_.substr(d, k - d));
+        pos_ = k;
+        NodePtr e = make(NodeKind::number, exp);
+        if (neg) {
+          auto n = make(NodeKind::neg);
+          n->args.push_back(std::move(e));
+          e = std::move(n);
+        }
+        return make2(NodeKind::mul, make(NodeKind::number, lit), make2(NodeKind::pow, make(NodeKind::number, "10"), std::move(e)));
+      }
+    }
     if (pos_ < s_.size() && s_[pos_] == '_') {  // a number in another base: 52_8 is an opaque atom
       std::string sub = subscript_text();
       return make(NodeKind::symbol, lit + "_" + sub);

@@ -5,6 +5,7 @@
 #include "harness/base/files.h"
 #include "suites/common/completion_text.h"
 #include "suites/math/latex_normalize.h"
+#include "suites/math/math_extract.h"
 #include "suites/math/math_grade.h"
 #include "suites/math500/math500_prompts.h"
 
@@ -12,7 +13,7 @@ namespace hb::suites {
 namespace {
 
 namespace P = math500_prompts;
-constexpr const char* kVersion = "1";
+constexpr const char* kVersion = "2";  // 2: whole-text extraction, truncation rule
 
 std::string fill(std::string tmpl, const std::string& problem) {
   math::replace_all(tmpl, "{problem}", problem);
@@ -32,8 +33,8 @@ class Math500Suite : public Suite {
     info_.default_sampling.temperature = 0.0;
     info_.default_sampling.max_tokens = variant == "chat" ? 32768 : 1024;
     if (variant == "minerva4") info_.default_sampling.stop = {P::kMinervaStop};
-    priority_ = variant == "chat" ? std::vector<std::string>{"boxed", "minerva", "answer_line", "last_number"}
-                                  : std::vector<std::string>{"minerva", "boxed", "answer_line", "last_number"};
+    priority_ = variant == "chat" ? std::vector<std::string>{"boxed", "minerva", "answer_line", "math_span", "last_number"}
+                                  : std::vector<std::string>{"minerva", "boxed", "answer_line", "math_span", "last_number"};
   }
 
   const SuiteInfo& info() const override { return info_; }
@@ -73,6 +74,7 @@ class Math500Suite : public Suite {
     if (t.unterminated) {
       g.scores["accuracy"] = 0.0;
       g.reason = "truncated: the reasoning block was never closed, so there is no answer";
+      note_truncation(g);
       return g;
     }
     math::MathGrade m = math::grade_math_answer(gold, t.answer, priority_);
@@ -80,6 +82,7 @@ class Math500Suite : public Suite {
     g.scores["accuracy"] = m.verdict.equal ? 1.0 : 0.0;
     g.reason = (m.chosen.empty() ? std::string() : m.chosen + ": ") + m.verdict.reason +
                (g.truncated ? " (cut by the token limit)" : "");
+    apply_truncation_rule(g, "accuracy", math::is_explicit_answer(m.chosen));
     return g;
   }
 

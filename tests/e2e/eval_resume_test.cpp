@@ -153,7 +153,7 @@ TEST_F(EvalEndToEnd, ReportWritesSummaryFiles) {
     EXPECT_EQ(row["n"], 20);
     metrics.insert(row["metric"].get<std::string>());
   }
-  EXPECT_EQ(metrics, (std::set<std::string>{"accuracy/strict", "accuracy/flexible"}));
+  EXPECT_EQ(metrics, (std::set<std::string>{"accuracy/strict", "accuracy/flexible", "truncation_rate"}));
   EXPECT_TRUE(fs::exists(path("rep/summary.md")));
 }
 

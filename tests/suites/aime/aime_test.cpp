@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/base/strings.h"
+
 #include "datasets/catalog.h"
 #include "suites/common/sampling_metrics.h"
 #include "tests/suites/case_lines.h"
@@ -99,6 +101,24 @@ TEST(Aime, IntegerCases) {
     auto got = aime_integer(c.fields[0]);
     EXPECT_EQ(got ? std::to_string(*got) : "none", c.fields[1]) << "integer.cases:" << c.line << " '" << c.fields[0] << "'";
   }
+}
+
+// Whole texts adjudicated by hand (tests/data/suites/aime/whole_text.cases), through the suite.
+TEST(Aime, WholeTextRegressionCases) {
+  auto suite = make_aime24_suite({});
+  ScoringContext ctx;
+  int n = 0;
+  for (const auto& c : testing::read_cases("aime/whole_text.cases", 5)) {
+    Item item{"case", {{"answer", c.fields[1]}, {"problem", ""}, {"id", 1}}};
+    Completion comp;
+    comp.turns = {c.fields[0]};
+    comp.reasoning = {""};
+    comp.finish_reasons = {std::string(trim(c.fields[3]))};
+    Grade g = suite->grade(item, comp, ctx);
+    EXPECT_EQ(g.scores.at("accuracy") == 1.0, trim(c.fields[2]) == "yes") << "whole_text.cases:" << c.line << ": " << g.reason;
+    ++n;
+  }
+  EXPECT_GE(n, 8);
 }
 
 TEST(Aime, HostileCompletionsAreGradedWithAReason) {

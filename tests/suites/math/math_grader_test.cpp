@@ -1,5 +1,6 @@
 // The native math grader: gold solutions of MATH500 grade as correct, and the data-driven case files of
 // tricky equivalent and non-equivalent pairs (tests/data/suites/math/*.cases) hold.
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -70,11 +71,63 @@ TEST(MathGrader, EquivalentPairs) { run_cases("equivalent.cases"); }
 TEST(MathGrader, NonEquivalentPairs) { run_cases("non_equivalent.cases"); }
 
 TEST(MathGrader, ExtractionCases) {
-  const std::vector<std::string> chat = {"boxed", "minerva", "answer_line", "last_number"};
+  const std::vector<std::string> chat = {"boxed", "minerva", "answer_line", "math_span", "last_number"};
   for (const auto& c : testing::read_cases("math/extraction.cases", 2)) {
     ReasoningSplit split = split_reasoning(c.fields[0]);
     MathGrade g = grade_math_answer("0", split.answer, chat);
     EXPECT_EQ(g.chosen.empty() ? "none" : g.value, c.fields[1]) << "extraction.cases:" << c.line << " '" << c.fields[0] << "'";
+  }
+}
+
+}  // namespace
+}  // namespace hb::suites::math
+
+namespace hb::suites::math {
+namespace {
+
+// The named policies (math_equal.h), each tested both ways.
+TEST(MathGrader, EquationMultiplesPolicyBothWays) {
+  const std::string gold = "5x - 7y + 11z + 4 = 0";
+  MathOptions positive;  // the default
+  EXPECT_EQ(positive.equation_multiples, EquationMultiples::positive_multiple);
+  EXPECT_FALSE(math_equal(gold, "-5x + 7y - 11z - 4 = 0", positive).equal) << "a negated multiple breaks the fixed sign";
+  EXPECT_TRUE(math_equal(gold, "10x - 14y + 22z + 8 = 0", positive).equal);
+  EXPECT_TRUE(math_equal(gold, "5x - 7y + 11z = -4", positive).equal);
+  EXPECT_TRUE(math_equal("y = 2x + 3", "2x - y + 3 = 0", positive).equal) << "the sign is only fixed for '... = 0' golds";
+  MathOptions any;
+  any.equation_multiples = EquationMultiples::any_multiple;
+  EXPECT_TRUE(math_equal(gold, "-5x + 7y - 11z - 4 = 0", any).equal);
+  EXPECT_FALSE(math_equal(gold, "5x - 7y + 11z - 4 = 0", any).equal) << "a different plane under either policy";
+}
+
+TEST(MathGrader, UnreducedFractionPolicyBothWays) {
+  MathOptions accept;  // the default
+  EXPECT_TRUE(accept.accept_unreduced_fractions);
+  EXPECT_TRUE(math_equal("\\frac{3}{4}", "\\frac{6}{8}", accept).equal);
+  EXPECT_TRUE(math_equal("\\frac{3}{4}", "6/8", accept).equal);
+  MathOptions reject;
+  reject.accept_unreduced_fractions = false;
+  MathVerdict v = math_equal("\\frac{3}{4}", "\\frac{6}{8}", reject);
+  EXPECT_FALSE(v.equal);
+  EXPECT_NE(v.reason.find("lowest terms"), std::string::npos) << v.reason;
+  EXPECT_TRUE(math_equal("\\frac{3}{4}", "\\frac{3}{4}", reject).equal);
+  EXPECT_TRUE(math_equal("\\frac{3}{4}", "0.75", reject).equal) << "a decimal is not an unreduced fraction";
+}
+
+// Hostile whole texts stay linear: thousands of unclosed openers, boxes and numbers.
+TEST(MathGrader, HostileWholeTextsAreFast) {
+  std::vector<std::string> texts = {std::string(200000, '$'), std::string(100000, '{'), "",
+                                    [] { std::string s; for (int i = 0; i < 50000; ++i) s += "\\( "; return s; }(),
+                                    [] { std::string s; for (int i = 0; i < 20000; ++i) s += "\\boxed{"; return s; }(),
+                                    [] { std::string s; for (int i = 0; i < 20000; ++i) s += "\\boxed{1} "; return s; }(),
+                                    [] { std::string s; for (int i = 0; i < 30000; ++i) s += "answer is "; return s; }(),
+                                    [] { std::string s; for (int i = 0; i < 50000; ++i) s += "1, "; return s; }()};
+  for (const auto& t : texts) {
+    auto start = std::chrono::steady_clock::now();
+    MathGrade g = grade_math_answer("1", t, {"boxed", "minerva", "answer_line", "math_span", "last_number"});
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(ms, 1000.0) << t.substr(0, 20);
+    EXPECT_FALSE(g.verdict.reason.empty());
   }
 }
 

@@ -10,6 +10,7 @@
 #include "datasets/catalog.h"
 #include "harness/base/strings.h"
 #include "suites/math/math_equal.h"
+#include "tests/suites/case_lines.h"
 
 namespace hb::suites {
 namespace {
@@ -44,6 +45,22 @@ TEST_F(Math500, GoldSolutionsScoreHundredPercent) {
     EXPECT_FALSE(g.reason.empty());
   }
   EXPECT_EQ(ok, 500);
+}
+
+// Whole solution texts adjudicated by hand (tests/data/suites/math500/whole_text.cases): extraction order,
+// equivalence and the truncation rule together, through the suite.
+TEST_F(Math500, WholeTextRegressionCases) {
+  int n = 0;
+  for (const auto& c : testing::read_cases("math500/whole_text.cases", 5)) {
+    Item item{"case", {{"answer", c.fields[1]}, {"problem", ""}, {"unique_id", "case"}}};
+    Grade g = suite->grade(item, answer(c.fields[0], std::string(trim(c.fields[3]))), ctx);
+    bool expect = trim(c.fields[2]) == "yes";
+    EXPECT_EQ(g.scores.at("accuracy") == 1.0, expect) << "whole_text.cases:" << c.line << " gold '" << c.fields[1]
+                                                      << "': " << g.reason;
+    EXPECT_EQ(g.scores.at("truncated") == 1.0, trim(c.fields[3]) == "length") << "whole_text.cases:" << c.line;
+    ++n;
+  }
+  EXPECT_GE(n, 30);
 }
 
 TEST_F(Math500, GoldAnswersInEveryExtractionFormat) {
@@ -129,6 +146,49 @@ TEST(MathEqual, DeeplyNestedInputsDoNotOverflowTheStack) {
   for (int i = 0; i < 1000; ++i) braces += "{";
   auto w = math::math_equal("1", braces + "1");
   EXPECT_FALSE(w.equal);
+}
+
+}  // namespace
+}  // namespace hb::suites
+
+namespace hb::suites {
+namespace {
+
+// The truncation rule and the truncation_rate metric (docs/SUITES.md): a cut sample counts only with an
+// explicit final answer, its fallback verdict stays in the reason, and the suite reports the cut share.
+TEST(Math500Truncation, RuleAndRate) {
+  auto suite = make_math500_suite({});
+  ScoringContext ctx;
+  Item item{"t", {{"answer", "7"}, {"problem", ""}, {"unique_id", "t"}}};
+  auto grade = [&](const std::string& text, const std::string& finish) {
+    Completion c;
+    c.turns = {text};
+    c.reasoning = {""};
+    c.finish_reasons = {finish};
+    return suite->grade(item, c, ctx);
+  };
+  Grade cut_fallback = grade("so far $3 + 4 = 7$ and then", "length");
+  EXPECT_EQ(cut_fallback.scores.at("accuracy"), 0.0);
+  EXPECT_NE(cut_fallback.reason.find("would be correct"), std::string::npos) << cut_fallback.reason;
+  bool stored = false;
+  for (const auto& e : cut_fallback.extractions) stored = stored || (e.name == "math_span" && e.value);
+  EXPECT_TRUE(stored) << "the fallback extraction is still stored";
+  EXPECT_EQ(grade("so far $3 + 4 = 7$ and then", "stop").scores.at("accuracy"), 1.0) << "not cut: the fallback counts";
+  EXPECT_EQ(grade("The answer is $\\boxed{7}$. Let me check", "length").scores.at("accuracy"), 1.0);
+
+  std::vector<SampleScore> samples;
+  for (int i = 0; i < 4; ++i) {
+    Grade g = grade("\\boxed{7}", i == 0 ? "length" : "stop");
+    samples.push_back({"item" + std::to_string(i), 0, g.scores});
+  }
+  bool found = false;
+  for (const auto& m : suite->aggregate(samples))
+    if (m.metric == "truncation_rate") {
+      found = true;
+      EXPECT_DOUBLE_EQ(m.value, 0.25);
+      EXPECT_EQ(m.n, 4u);
+    }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace
