@@ -2,6 +2,7 @@
 // CPU within the CI budget, the report's chart and summary.json, a score sweep killed with SIGKILL and resumed
 // without losing or redoing a stored sample, and the usage errors (exit 2).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +20,13 @@ namespace hb::test {
 namespace {
 
 namespace fs = std::filesystem;
+
+// User + system CPU seconds of the children waited for so far.
+double children_cpu_s() {
+  rusage u{};
+  ::getrusage(RUSAGE_CHILDREN, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 class ImportanceEndToEnd : public ::testing::Test {
  protected:
@@ -40,6 +48,14 @@ class ImportanceEndToEnd : public ::testing::Test {
     auto q = db.prepare(sql);
     return q.step() ? q.int64(0) : -1;
   }
+  // count() while the child may still be creating the schema: -1 until the table is there.
+  int64_t try_count(const std::string& sql) const {
+    try {
+      return count(sql);
+    } catch (const std::exception&) {
+      return -1;
+    }
+  }
   fs::path dir_;
 };
 
@@ -48,15 +64,18 @@ TEST_F(ImportanceEndToEnd, FullKlSweepOfATinyPresetRanksEveryLayerAndTheReportDr
   for (int i = 0; i < 40; ++i) text += "Layer " + std::to_string(i) + " of the hybrid sees the residual stream. ";
   write_file(path("text.txt"), text);
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = children_cpu_s();
   ASSERT_EQ(run({"importance", "--model", "native:preset:tiny/h30,device=cpu", "--metric", "kl", "--layers", "all", "--text",
-                 path("text.txt"), "--seq-len", "64", "--sequences", "4", "--convert", "5", "--db", path("r.db"), "--run", "loo"}),
+                 path("text.txt"), "--seq-len", "32", "--sequences", "4", "--convert", "5", "--db", path("r.db"), "--run", "loo"}),
             0)
       << read_file(path("err.txt"));
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("tiny/h30 full LOO kl sweep (50 layers x 4 sequences of 64 tokens): %.1f s\n", secs);
-  EXPECT_LT(secs, 60.0);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = children_cpu_s() - cpu0;
+  std::printf("tiny/h30 full LOO kl sweep (50 layers x 4 sequences of 32 tokens): %.1f s CPU, %.1f s wall\n", cpu, wall);
+  // The CI budget (60 s on 2 cores) in CPU seconds: wall time on a shared, loaded machine says little.
+  EXPECT_LT(cpu, 60.0);
   const std::string out = read_file(path("out.txt"));
-  EXPECT_NE(out.find("50 layers x 4 sequences (256 tokens) on cpu"), std::string::npos) << out;
+  EXPECT_NE(out.find("50 layers x 4 sequences (128 tokens) on cpu"), std::string::npos) << out;
   EXPECT_NE(out.find("convert next (5 asked"), std::string::npos) << out;
   EXPECT_EQ(count("SELECT COUNT(*) FROM layer_importance WHERE metric = 'kl' AND value > 0"), 50);
   EXPECT_EQ(count("SELECT COUNT(*) FROM layer_importance WHERE layer_kind = 'm2'"), 30);
@@ -82,15 +101,17 @@ TEST_F(ImportanceEndToEnd, FullKlSweepOfATinyPresetRanksEveryLayerAndTheReportDr
 }
 
 TEST_F(ImportanceEndToEnd, ScoreSweepKilledWithSigkillResumesWithoutLosingOrRedoingSamples) {
-  std::vector<std::string> args{hybench(), "importance", "--model", "native:preset:tiny/h25,device=cpu", "--suite", "gsm8k",
-                                "--limit", "2", "--max-tokens", "8", "--layers", "attention", "--data-dir",
+  // hybrid-tiny (4 layers, t,m2,m2,t): every layer a candidate, so the full model plus 4 variants.
+  std::vector<std::string> args{hybench(), "importance", "--model",
+                                "native:" + std::string(HB_TEST_DATA_DIR) + "/engine/hybrid-tiny,device=cpu", "--suite",
+                                "gsm8k", "--limit", "3", "--max-tokens", "8", "--layers", "all", "--data-dir",
                                 HB_TEST_DATASETS_DIR, "--db", path("r.db"), "--run", "loo", "--concurrency", "2"};
   {
     ChildProcess child(args, path("out1.txt"), path("err1.txt"));
-    // Kill it once a few layers are stored.
-    for (int i = 0; i < 1200 && child.running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (fs::exists(path("r.db")) && count("SELECT COUNT(*) FROM layer_importance") >= 3) break;
+    // Kill it once a layer is stored (mid-sweep: more variants and their samples are on the way).
+    for (int i = 0; i < 6000 && child.running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (fs::exists(path("r.db")) && try_count("SELECT COUNT(*) FROM layer_importance") >= 1) break;
     }
     ASSERT_TRUE(child.running()) << "the sweep finished before it could be killed: " << read_file(path("err1.txt"));
     child.kill_hard();
@@ -98,7 +119,8 @@ TEST_F(ImportanceEndToEnd, ScoreSweepKilledWithSigkillResumesWithoutLosingOrRedo
   }
   const int64_t rows_before = count("SELECT COUNT(*) FROM layer_importance");
   const int64_t samples_before = count("SELECT COUNT(*) FROM samples WHERE error_kind IS NULL");
-  ASSERT_GE(rows_before, 3);
+  ASSERT_GE(rows_before, 1);
+  ASSERT_LT(rows_before, 4);
   std::map<std::string, std::string> kept;  // model/item -> completion stored before the kill
   {
     store::Db db(path("r.db"), store::Db::Mode::read_only);
@@ -107,10 +129,10 @@ TEST_F(ImportanceEndToEnd, ScoreSweepKilledWithSigkillResumesWithoutLosingOrRedo
   }
   args.erase(args.begin());
   ASSERT_EQ(run(args, 300), 0) << read_file(path("err.txt"));
-  // H-25: 25 attention layers, each a variant plus the full model, 2 items each.
-  EXPECT_EQ(count("SELECT COUNT(*) FROM layer_importance"), 25);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM samples"), 26 * 2);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM models"), 26);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM layer_importance"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM samples"), 5 * 3);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM models"), 5);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM runs WHERE status = 'finished'"), 1);
   EXPECT_GE(count("SELECT COUNT(*) FROM samples WHERE error_kind IS NULL"), samples_before);
   store::Db db(path("r.db"), store::Db::Mode::read_only);
   auto q = db.prepare("SELECT model_id || '/' || item_id, completion FROM samples");

@@ -67,8 +67,8 @@ std::string greedy(Backend& b, const std::string& prompt) {
 class LayerImportanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Layer 3 (attention) dominates; layer 1 (m2) has a zero mixer; layers 0 and 2 are weak.
-    ckpt_ = models::testing::scaled_hybrid_checkpoint("sweep", {{0, 0.25f}, {1, 0.f}, {2, 0.25f}, {3, 8.f}});
+    // Layer 0 (attention) dominates; layer 1 (m2) has a zero mixer; layers 2 and 3 are weak.
+    ckpt_ = models::testing::scaled_hybrid_checkpoint("sweep", {{0, 8.f}, {1, 0.f}, {2, 0.25f}, {3, 0.25f}});
     db_ = (std::filesystem::temp_directory_path() / ("hb_importance_" + std::to_string(::getpid()) + ".db")).string();
     for (const auto& s : {"", "-wal", "-shm"}) std::filesystem::remove(db_ + s);
     // The suite's references are the full model's own greedy completions, produced by the plain engine.
@@ -105,13 +105,13 @@ TEST_F(LayerImportanceTest, ScoreAndKlRankThePlantedLayerFirst) {
   ASSERT_EQ(run_layer_importance(opts_), 0);
   auto s = sweep("score", "score");
   ASSERT_EQ(s.layers.size(), 4u);
-  EXPECT_EQ(reports::rank_layers(s).front(), 3);
-  EXPECT_GT(*s.layers[3].ci_low, 0.0) << "the planted layer's drop is significant";
+  EXPECT_EQ(reports::rank_layers(s).front(), 0);
+  EXPECT_GT(*s.layers[0].ci_low, 0.0) << "the planted layer's drop is significant";
   EXPECT_EQ(*s.layers[1].value, 0.0) << "a zero mixer costs nothing";
   EXPECT_EQ(*s.layers[1].ci_low, 0.0);
   EXPECT_EQ(*s.layers[1].ci_high, 0.0);
   // Next conversion: attention layers only (0 and 3), least important first.
-  EXPECT_EQ(reports::next_conversions(s, "AMMA", 1), (std::vector<int>{0}));
+  EXPECT_EQ(reports::next_conversions(s, "AMMA", 1), (std::vector<int>{3}));
 
   // The full model inside the sweep reproduces the plain engine's completions exactly: accuracy 1 on every item.
   {
@@ -131,10 +131,10 @@ TEST_F(LayerImportanceTest, ScoreAndKlRankThePlantedLayerFirst) {
   ASSERT_EQ(run_layer_importance(opts_), 0);
   auto k = sweep("kl", "kl");
   ASSERT_EQ(k.layers.size(), 4u);
-  EXPECT_EQ(reports::rank_layers(k).front(), 3);
+  EXPECT_EQ(reports::rank_layers(k).front(), 0);
   EXPECT_EQ(*k.layers[1].value, 0.0) << "KL of a layer whose mixer weights are zero";
   EXPECT_EQ(k.layers[1].n, 12);
-  EXPECT_GT(*k.layers[0].value, 0.0);
+  EXPECT_GT(*k.layers[3].value, 0.0);
 }
 
 TEST_F(LayerImportanceTest, ResumeRedoesNothingAndKeepsTheRows) {
