@@ -54,10 +54,12 @@ std::string render_importance_svg(const ImportanceSweep& sw) {
   // Axes, zero line and y ticks.
   o += "<line x1=\"" + fixed(left, 1) + "\" y1=\"" + fixed(top, 1) + "\" x2=\"" + fixed(left, 1) + "\" y2=\"" +
        fixed(top + plot_h, 1) + "\" stroke=\"#333\"/>\n";
+  // Enough decimals that the four tick steps print distinct values.
+  const int digits = std::max(1, std::min(8, int(std::ceil(-std::log10((hi - lo) / 4.0))) + 1));
   for (int i = 0; i <= 4; ++i) {
     const double v = lo + (hi - lo) * i / 4.0;
     o += "<text x=\"" + fixed(left - 4, 1) + "\" y=\"" + fixed(y(v) + 4, 1) + "\" text-anchor=\"end\">" +
-         fixed(v, std::fabs(hi - lo) < 0.1 ? 4 : 3) + "</text>\n";
+         fixed(v, digits) + "</text>\n";
     o += "<line x1=\"" + fixed(left, 1) + "\" y1=\"" + fixed(y(v), 1) + "\" x2=\"" + fixed(left + plot_w, 1) + "\" y2=\"" +
          fixed(y(v), 1) + "\" stroke=\"#eee\"/>\n";
   }
