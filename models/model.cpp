@@ -16,6 +16,7 @@ struct Model::Impl {
   ModelWeights weights;
   torch::ScalarType dtype = torch::kFloat32;
   std::unique_ptr<HybridCache> cache;
+  std::vector<LayerDrop> drops;  // per layer; empty = nothing dropped
 };
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -47,7 +48,14 @@ std::unique_ptr<Model> Model::load(const std::string& spec, const ModelOptions& 
     throw Error(ErrorCode::config, "ssm state dtype '" + options.ssm_state_dtype + "' is not fp32 or bf16");
   }
   impl->cache = std::make_unique<HybridCache>(impl->config, impl->dtype, ssm_dtype, torch::Device(torch::kCPU));
-  return std::unique_ptr<Model>(new Model(std::move(impl)));
+  auto model = std::unique_ptr<Model>(new Model(std::move(impl)));
+  model->set_layer_drops(options.drops);
+  return model;
+}
+
+void Model::set_layer_drops(const LayerDrops& drops) {
+  validate_layer_drops(drops, impl_->config.num_layers(), "'" + impl_->config.name + "'");
+  impl_->drops = drops.empty() ? std::vector<LayerDrop>{} : drops.per_layer(impl_->config.num_layers());
 }
 
 const ModelConfig& Model::config() const { return impl_->config; }
@@ -96,7 +104,10 @@ std::vector<std::vector<float>> Model::forward(const std::vector<SequenceInput>&
   auto ids_t = torch::tensor(ids, torch::kInt64);
   auto pos_t = torch::tensor(positions, torch::kInt64);
   auto h = im.weights.embed.index_select(0, ids_t);
-  for (const auto& L : im.weights.layers) {
+  for (size_t li = 0; li < im.weights.layers.size(); ++li) {
+    const auto& L = im.weights.layers[li];
+    const LayerDrop drop = im.drops.empty() ? LayerDrop::keep : im.drops[li];
+    if (drop == LayerDrop::layer) continue;  // the residual passes through
     std::vector<SeqSlice> ls = slices;
     for (size_t b = 0; b < batch.size(); ++b) {
       auto& st = im.cache->get(batch[b].seq);
@@ -108,8 +119,10 @@ std::vector<std::vector<float>> Model::forward(const std::vector<SequenceInput>&
         ls[b].ssm = &st.ssm[L.cache_index];
       }
     }
-    auto u = kernels::rms_norm(h, L.input_norm, c.rms_norm_eps);
-    h = h + (L.kind == LayerKind::attention ? attention_forward(c, L.attn, u, pos_t, ls) : mamba_forward(c, L.mamba, u, ls));
+    if (drop == LayerDrop::keep) {
+      auto u = kernels::rms_norm(h, L.input_norm, c.rms_norm_eps);
+      h = h + (L.kind == LayerKind::attention ? attention_forward(c, L.attn, u, pos_t, ls) : mamba_forward(c, L.mamba, u, ls));
+    }
     h = h + kernels::swiglu_mlp(kernels::rms_norm(h, L.post_norm, c.rms_norm_eps), L.gate, L.up, L.down);
   }
   for (size_t b = 0; b < batch.size(); ++b) im.cache->get(batch[b].seq).length += slices[b].tokens;

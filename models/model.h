@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/layer_drops.h"
 #include "models/model_config.h"
 
 namespace hb::models {
@@ -27,6 +28,8 @@ struct ModelOptions {
   // Intra-op threads. 1 by default on the CPU path: tiny models are op-overhead bound, Debian's reference
   // BLAS is single-threaded, and extra OpenMP threads only spin on shared cores. 0: LibTorch's default.
   int threads = 1;
+  // Layers removed for an experiment (drop_mixer= / drop_layer= in the native spec); checked at load.
+  LayerDrops drops;
 };
 
 struct SequenceInput {
@@ -53,6 +56,10 @@ class Model {
   // Appends each input's tokens to its sequence. Returns, per input, the logits of its last token
   // (vocab_size floats); with all_logits, every token's logits concatenated (tokens * vocab_size).
   std::vector<std::vector<float>> forward(const std::vector<SequenceInput>& batch, bool all_logits = false);
+
+  // Replaces the dropped layers (validated; Error{usage} on a bad set). A dropped mixer neither reads nor
+  // writes its cache, so change drops only between fresh sequences.
+  void set_layer_drops(const LayerDrops& drops);
 
   struct Impl;
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "reports/format.h"
+#include "reports/importance_chart.h"
 #include "reports/svg_chart.h"
 
 namespace hb::reports {
@@ -254,6 +255,8 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
         "</table>\n<p class=\"muted\">Shapes are input:output tokens. TPOT excludes the first token; throughput counts "
         "output tokens over the point's wall-clock window (see docs/METRICS.md).</p>\n";
   }
+
+  o += render_importance_section(study.importance);
 
   // Provenance.
   o += "<h2>Provenance</h2>\n<table>\n<tr><th>run</th><th>kind</th><th>status</th><th>git sha</th><th>config hash</th>"

@@ -13,6 +13,7 @@
 #include "harness/base/files.h"
 #include "reports/gate.h"
 #include "reports/html_page.h"
+#include "reports/importance_chart.h"
 #include "reports/pareto.h"
 #include "reports/study_data.h"
 #include "reports/summary.h"
@@ -46,8 +47,8 @@ std::vector<std::string> write_report(const ResultsDb& db, const ReportOptions& 
     written.push_back(path);
   };
   put("summary.md", render_summary_md(runs, rows));
-  put("summary.json", render_summary_json(rows));
   StudyData study = collect_study(db, runs, options.baseline);
+  put("summary.json", add_importance_to_summary_json(render_summary_json(rows), study.importance));
   auto panels = compute_pareto(study);
   put("pareto.svg", render_pareto_svg(panels));
   // The recommendation uses the default gate: non-inferior on every suite of the baseline within 2 points or

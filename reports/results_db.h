@@ -101,6 +101,8 @@ class ResultsDb {
   ItemScores item_scores(int64_t run_id, int64_t model_id, int64_t suite_id, const std::string& metric) const;
   // (model id, suite id) pairs that have samples in a run.
   std::vector<std::pair<int64_t, int64_t>> sampled_pairs(int64_t run_id) const;
+  // The read-only connection, for readers kept in their own files (reports/importance_data.cpp).
+  store::Db& connection() const { return *db_; }
 
  private:
   std::string path_;

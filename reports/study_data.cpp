@@ -64,6 +64,7 @@ StudyData collect_study(const ResultsDb& db, const std::vector<RunInfo>& runs_in
   StudyData out;
   out.runs = runs_in;
   std::sort(out.runs.begin(), out.runs.end(), [](const RunInfo& a, const RunInfo& b) { return a.id < b.id; });
+  out.importance = load_importance(db, out.runs);
   auto models = db.models();
   auto suites = db.suites();
   std::map<int64_t, const SuiteInfo*> suite_by_id;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/importance_data.h"
 #include "reports/results_db.h"
 
 namespace hb::reports {
@@ -54,6 +55,7 @@ struct StudyData {
   std::string baseline;             // display name ("" when no model has data)
   std::vector<std::string> shapes;  // workload shapes with perf data, sorted
   std::vector<std::string> warnings;
+  std::vector<ImportanceSweep> importance;  // layer-importance sweeps of the selected runs (hybench importance)
   const ModelData* model(const std::string& name) const;
 };
 

@@ -131,9 +131,24 @@ NativeSpec parse_native_spec(const std::string& spec, NativeOptions options) {
   p.options = std::move(options);
   auto parts = split(spec, ',');
   p.target = parts.empty() ? "" : std::string(trim(parts[0]));
-  static const std::vector<std::string> keys = {"device", "context", "reserve_gib", "slots", "threads", "ssm_state_dtype"};
+  static const std::vector<std::string> keys = {"device", "context", "reserve_gib", "slots", "threads", "ssm_state_dtype",
+                                                "drop_mixer", "drop_layer"};
+  // drop_mixer=12,30 lists layers with the same comma that separates options: a bare index or range after
+  // a drop key continues its list.
+  std::vector<std::string> merged;
+  bool in_drop_list = false;
   for (size_t i = 1; i < parts.size(); ++i) {
     std::string kv(trim(parts[i]));
+    const bool bare_index = !kv.empty() && kv.find('=') == std::string::npos &&
+                            kv.find_first_not_of("0123456789-") == std::string::npos;
+    if (in_drop_list && bare_index) {
+      merged.back() += "," + kv;
+      continue;
+    }
+    in_drop_list = starts_with(kv, "drop_mixer=") || starts_with(kv, "drop_layer=");
+    merged.push_back(kv);
+  }
+  for (const auto& kv : merged) {
     if (kv.empty()) continue;
     auto eq = kv.find('=');
     std::string key = eq == std::string::npos ? kv : kv.substr(0, eq);
@@ -168,6 +183,10 @@ NativeSpec parse_native_spec(const std::string& spec, NativeOptions options) {
     } else if (key == "ssm_state_dtype") {
       if (value != "fp32" && value != "bf16") throw bad("is not fp32 or bf16");
       p.options.ssm_state_dtype = value;
+    } else if (key == "drop_mixer" || key == "drop_layer") {
+      auto& list = key == "drop_mixer" ? p.options.drops.mixer : p.options.drops.layer;
+      if (!list.empty()) throw bad("repeats the key; give every index in one list, e.g. " + key + "=12,30");
+      list = models::parse_layer_indices(value, "native:" + spec + ": " + key);
     } else {
       std::string hint = did_you_mean(key, keys);
       throw Error(ErrorCode::usage, "native:" + spec + ": unknown option '" + key + "'" + (hint.empty() ? "" : "; " + hint) +
@@ -187,6 +206,7 @@ std::unique_ptr<models::Engine> make_native_engine(const NativeSpec& spec) {
   mo.context = options.context;
   mo.gpu_reserve_gib = options.gpu_reserve_gib;
   mo.gpu_max_sequences = options.gpu_max_sequences;
+  mo.drops = options.drops;
   models::EngineOptions eo;
   eo.max_batch = std::max(1, options.max_in_flight);
   if (options.kv_budget_tokens > 0) eo.kv_budget_tokens = options.kv_budget_tokens;

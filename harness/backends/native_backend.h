@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness/backends/backend.h"
+#include "models/layer_drops.h"
 
 namespace hb {
 namespace models {
@@ -14,7 +15,8 @@ class Engine;
 
 // Spec (after "native:"): PATH_OR_PRESET[,key=value...] with keys device (cpu | cuda | auto, default auto:
 // the CUDA engine when this build has it and a GPU is visible), context (tokens per sequence slot on the GPU),
-// reserve_gib (GPU memory kept free), slots (cap on GPU sequences), threads (CPU), ssm_state_dtype (CPU).
+// reserve_gib (GPU memory kept free), slots (cap on GPU sequences), threads (CPU), ssm_state_dtype (CPU),
+// drop_mixer / drop_layer (layer indices removed for an experiment: "drop_mixer=12,30", ranges "12-14").
 // Values in the spec override these options.
 struct NativeOptions {
   std::string device;               // "cpu", "cuda", "auto" ("" = auto)
@@ -26,6 +28,7 @@ struct NativeOptions {
   long long context = 0;            // CUDA: slot size in tokens; 0: the model's context, at most 16384
   double gpu_reserve_gib = 4.0;     // CUDA: GPU memory left free after weights + slots
   int gpu_max_sequences = 0;        // CUDA: slot cap; 0: max_in_flight (fewer if fewer fit)
+  models::LayerDrops drops;         // checked against the model's layer count at load
 };
 
 // "PATH_OR_PRESET[,key=value...]" (the part after "native:") -> the target and the options (spec values

@@ -21,6 +21,7 @@ void add_compare_command(CLI::App& root, int& exit_code);
 void add_history_command(CLI::App& root, int& exit_code);
 void add_sweep_command(CLI::App& root, int& exit_code);    // throughput sweeps (cmd_sweep.cpp)
 void add_bench_command(CLI::App& root, int& exit_code);    // bench engine (GPU; cmd_bench.cpp)
+void add_importance_command(CLI::App& root, int& exit_code);  // leave-one-out layer importance (native engine)
 
 // Shared option helpers.
 // --db PATH with the default ./hybench.db

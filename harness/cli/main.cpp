@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   hb::cli::add_history_command(app, exit_code);
   hb::cli::add_sweep_command(app, exit_code);
   hb::cli::add_bench_command(app, exit_code);
+  hb::cli::add_importance_command(app, exit_code);
 
   // An unknown subcommand gets a suggestion before CLI11 sees it.
   if (argc >= 2 && argv[1][0] != '-') {

@@ -119,6 +119,24 @@ CREATE TABLE request_traces (
 );
 CREATE INDEX samples_by_suite ON samples (suite_id, model_id);
 )SQL",
+      // 2: leave-one-out layer importance (hybench importance): one row per run x full model x metric x mode x layer.
+      R"SQL(
+CREATE TABLE layer_importance (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  model_id INTEGER NOT NULL REFERENCES models(id),  -- the full model
+  metric TEXT NOT NULL,               -- kl | score
+  mode TEXT NOT NULL,                 -- drop-mixer | drop-layer
+  layer INTEGER NOT NULL,
+  layer_kind TEXT NOT NULL,           -- t | m2 (the layer's mixer in the full model)
+  n INTEGER NOT NULL,                 -- sequences (kl) or items (score)
+  value REAL,                         -- kl: mean KL(full || dropped), nats; score: full - dropped
+  stderr REAL,
+  ci_low REAL,                        -- 95% interval of value
+  ci_high REAL,
+  details_json TEXT,                  -- per-suite drops (score), token counts (kl)
+  PRIMARY KEY (run_id, model_id, metric, mode, layer)
+);
+)SQL",
   };
   return list;
 }

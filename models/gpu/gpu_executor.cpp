@@ -236,6 +236,7 @@ std::unique_ptr<StepExecutor> make_gpu_executor(const std::string& spec, const M
   go.max_slots = options.gpu_max_sequences > 0 ? options.gpu_max_sequences : std::max(1, max_sequences);
   // The slot size: the given context, else the model's (at most 16k tokens: every slot reserves it).
   go.max_context = options.context;
+  go.drops = options.drops;
   if (go.max_context == 0) {
     const ModelConfig c = starts_with(spec, "preset:") ? preset_config(spec.substr(7)) : load_model_config(spec);
     go.max_context = std::min<int64_t>(c.max_position_embeddings, kDefaultMaxContext);

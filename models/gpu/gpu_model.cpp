@@ -65,6 +65,7 @@ struct GpuModel::Impl {
   torch::Device dev{torch::kCUDA, 0};
   torch::Tensor embed, final_norm, lm_head;
   std::vector<GLayer> layers;
+  std::vector<LayerDrop> drops;  // per layer; empty = nothing dropped
   torch::Tensor kv, conv, ssm, cos, sin;  // ssm: [M, slots, N/4, di, 4] (see ops_cuda.h)
   std::vector<char> used;
   int A = 0, M = 0, Hq = 0, Hkv = 0, HD = 0, di = 0, dxb = 0, N = 0, K = 0, rows_m2 = 0, max_bucket = 1;
@@ -99,13 +100,18 @@ struct GpuModel::Impl {
     const int64_t T = ids.size(0), H = c.hidden_size;
     auto res = embed.index_select(0, ids).to(torch::kFloat32).contiguous();
     auto u = torch::empty({T, H}, bf16());
-    kc::rms_norm_residual(res, torch::Tensor(), layers[0].in_norm, u, c.rms_norm_eps);
+    // Skipped blocks (drop_layer) are left out of the loop, so each norm is fused with the next kept layer's.
+    std::vector<size_t> active;
+    for (size_t li = 0; li < layers.size(); ++li)
+      if (drops.empty() || drops[li] != LayerDrop::layer) active.push_back(li);
+    kc::rms_norm_residual(res, torch::Tensor(), active.empty() ? final_norm : layers[active[0]].in_norm, u, c.rms_norm_eps);
     torch::Tensor lens;
     if (decode && A > 0) lens = (pos + 1).to(torch::kInt32);
-    for (size_t li = 0; li < layers.size(); ++li) {
-      auto& L = layers[li];
-      torch::Tensor mix;
-      if (L.kind == LayerKind::attention) {
+    for (size_t ai = 0; ai < active.size(); ++ai) {
+      auto& L = layers[active[ai]];
+      torch::Tensor mix;  // stays undefined for a dropped mixer: the residual gets nothing
+      if (!drops.empty() && drops[active[ai]] == LayerDrop::mixer) {
+      } else if (L.kind == LayerKind::attention) {
         auto qkv = kc::linear(u, L.w_qkv);
         auto q = torch::empty({T, int64_t(Hq) * HD}, bf16());
         auto kl = k_layer(L.index), vl = v_layer(L.index);
@@ -133,7 +139,7 @@ struct GpuModel::Impl {
       auto act = torch::empty({T, int64_t(c.intermediate_size)}, bf16());
       kc::swiglu(gu, act);
       auto down = kc::linear(act, L.w_down);
-      const auto& next = li + 1 < layers.size() ? layers[li + 1].in_norm : final_norm;
+      const auto& next = ai + 1 < active.size() ? layers[active[ai + 1]].in_norm : final_norm;
       kc::rms_norm_residual(res, down, next, u, c.rms_norm_eps);
     }
     return u;
@@ -358,6 +364,8 @@ std::unique_ptr<GpuModel> GpuModel::load(const std::string& spec, const GpuOptio
     }
   }
   torch::cuda::synchronize();
+  validate_layer_drops(options.drops, c.num_layers(), "'" + c.name + "'");
+  if (!options.drops.empty()) im->drops = options.drops.per_layer(c.num_layers());
 
   // Memory plan.
   auto& plan = im->plan;
@@ -438,8 +446,16 @@ void GpuModel::reset_slot(int slot) {
   }
 }
 
+void GpuModel::set_layer_drops(const LayerDrops& drops) {
+  auto& im = *impl_;
+  validate_layer_drops(drops, im.c.num_layers(), "'" + im.c.name + "'");
+  im.drops = drops.empty() ? std::vector<LayerDrop>{} : drops.per_layer(im.c.num_layers());
+  im.graphs.clear();
+  im.graph_logits.clear();
+}
+
 torch::Tensor GpuModel::prefill(const std::vector<int>& slots, const std::vector<std::vector<int32_t>>& tokens,
-                                const std::vector<int64_t>& starts) {
+                                const std::vector<int64_t>& starts, bool all_rows) {
   torch::NoGradGuard ng;
   auto& im = *impl_;
   if (slots.size() != tokens.size() || slots.size() != starts.size()) throw Error(ErrorCode::internal, "prefill: size mismatch");
@@ -467,6 +483,7 @@ torch::Tensor GpuModel::prefill(const std::vector<int>& slots, const std::vector
   auto to_dev64 = [&](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kInt64).to(dev); };
   auto to_dev32 = [&](const std::vector<int32_t>& v) { return torch::tensor(v, torch::kInt32).to(dev); };
   auto u = im.forward_rows(to_dev64(ids), to_dev32(pos), to_dev32(rslots), to_dev32(cu), to_dev32(sslots), false, seqs);
+  if (all_rows) return kc::linear(u, im.lm_head).to(torch::kFloat32);
   auto lu = u.index_select(0, to_dev64(last));
   return kc::linear(lu, im.lm_head).to(torch::kFloat32);
 }

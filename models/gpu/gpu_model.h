@@ -19,6 +19,7 @@
 
 #include <torch/torch.h>
 
+#include "models/layer_drops.h"
 #include "models/model_config.h"
 
 namespace hb::models::gpu {
@@ -30,6 +31,7 @@ struct GpuOptions {
   double temperature = 0.0;    // <= 0: greedy
   uint64_t seed = 1234;
   bool use_graphs = true;
+  LayerDrops drops;            // layers removed for an experiment (validated at load)
 };
 
 // Sampling of one decode row (greedy when temperature <= 0); `banned` ids get probability 0 (at most
@@ -63,9 +65,15 @@ class GpuModel {
   void reset_slot(int slot);  // zero conv window + SSM state (a fresh sequence)
 
   // Prefill (or chunked prefill) of several sequences at once: tokens of sequence i continue slot slots[i]
-  // from position starts[i]. Returns the last row's logits per sequence, [n, V] fp32 on the GPU.
+  // from position starts[i]. Returns the last row's logits per sequence, [n, V] fp32 on the GPU; with
+  // all_rows, every row's logits in packed order, [sum of tokens, V] fp32.
   torch::Tensor prefill(const std::vector<int>& slots, const std::vector<std::vector<int32_t>>& tokens,
-                        const std::vector<int64_t>& starts);
+                        const std::vector<int64_t>& starts, bool all_rows = false);
+
+  // Replaces the dropped layers (Error{usage} on a bad set) and forgets the captured decode graphs, which
+  // bake the layer loop in. A dropped mixer neither reads nor writes its cache: change drops between fresh
+  // sequences only.
+  void set_layer_drops(const LayerDrops& drops);
 
   // Decode: load B rows (slot, token, position, sampling; no sampling: options' temperature and seed for
   // every row); each step appends the token at its position, samples the next token into the token buffer
