@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "reports/format.h"
+#include "reports/stats/intervals.h"
 #include "reports/svg_chart.h"
 
 namespace hb::reports {
@@ -27,21 +28,92 @@ h1{font-size:22px;margin:0 0 6px 0} h2{font-size:17px;margin:26px 0 8px 0;border
 h3{font-size:14px;margin:14px 0 6px 0}
 .verdict{font-size:16px;padding:10px 14px;background:#eef6ee;border-left:5px solid #2ca02c;margin:12px 0}
 .verdict.none{background:#fbeeee;border-left-color:#d62728}
+.verdict.undecided{background:#f3f3f3;border-left-color:#7f7f7f} .verdict ul{margin:6px 0 6px 0;font-size:14px}
+.rule{font-size:13px;color:#333;margin-top:6px} td.decider{font-weight:bold} .ci{color:#555}
+tr.fail td.decider{color:#b0191e} tr.undecided td.decider{color:#555}
 .warn{background:#fff6e0;border-left:5px solid #ff7f0e;padding:6px 12px;margin:4px 0;font-size:13px}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left} td.num{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f4f4f4} .muted{color:#777;font-size:12px} svg{max-width:100%;height:auto}
 )CSS";
 
-std::string margin_text(const GateDecision* d, const CandidateVerdict* c) {
-  if (!c || c->suites.empty()) return "the default margin";
-  std::string out;
-  for (const auto& s : c->suites)
-    out += (out.empty() ? "" : ", ") + s.suite + " " + fixed(s.margin * 100, 1) + " points";
-  return "margins " + out;
+std::string verdict_word(const SuiteCheck& s) { return s.undecided ? "no decision" : s.passed ? "PASS" : "FAIL"; }
+
+// One row per check: the number that decided it next to its threshold; everything else secondary.
+std::string gate_rows(const CandidateVerdict& c) {
+  std::string o;
+  size_t rows = c.suites.size() + (c.throughput_ratio || c.reasons.size() > c.suites.size() ? 1 : 0);
+  bool first = true;
+  auto lead = [&]() {
+    std::string l;
+    if (first)
+      l = "<td rowspan=\"" + std::to_string(std::max<size_t>(1, rows)) + "\">" + xml_escape(c.model) + "<br><b>" +
+          (c.undecided ? "no decision" : c.passed ? "pass" : "fail") + "</b></td>";
+    first = false;
+    return l;
+  };
+  for (const auto& s : c.suites) {
+    std::string cls = s.undecided ? "undecided" : s.passed ? "pass" : "fail";
+    o += "<tr class=\"" + cls + "\">" + lead() + "<td>" + xml_escape(s.suite + " " + s.metric) + "</td><td>" +
+         verdict_word(s) + "</td>";
+    if (s.decided_by.empty()) {  // no test ran (missing scores or metric)
+      o += "<td colspan=\"2\">" + xml_escape(s.reason) + "</td></tr>\n";
+      continue;
+    }
+    std::string main = s.undecided ? "too little data: " + s.guard : s.decided_by;
+    std::string second = (s.undecided ? s.decided_by + "; " : std::string()) + "delta " +
+                         fixed(s.delta * s.scale, s.scale == 100 ? 1 : 3) + ", n " + std::to_string(s.n) + ", p " +
+                         fixed(s.p, 4) + (s.mcnemar_p ? ", McNemar p " + fixed(*s.mcnemar_p, 4) : "") + ", " +
+                         s.method;
+    o += "<td class=\"decider\">" + xml_escape(main) + "</td><td class=\"muted\">" + xml_escape(second) +
+         "</td></tr>\n";
+  }
+  for (size_t i = c.suites.size(); i < c.reasons.size(); ++i) {  // the throughput check
+    const std::string& r = c.reasons[i];
+    bool pass = r.rfind("PASS", 0) == 0;
+    auto colon = r.find(": ");
+    std::string what = colon == std::string::npos ? r : r.substr(5, colon - 5);
+    std::string rest = colon == std::string::npos ? "" : r.substr(colon + 2);
+    auto paren = rest.find(" (");
+    std::string main = paren == std::string::npos ? rest : rest.substr(0, paren);
+    std::string second = paren == std::string::npos ? "" : rest.substr(paren + 2, rest.size() - paren - 3);
+    o += std::string("<tr class=\"") + (pass ? "pass" : "fail") + "\">" + lead() + "<td>" + xml_escape(what) +
+         "</td><td>" + (pass ? "PASS" : "FAIL") + "</td><td class=\"decider\">" + xml_escape(main) +
+         "</td><td class=\"muted\">" + xml_escape(second) + "</td></tr>\n";
+  }
+  return o;
 }
 
 }  // namespace
+
+std::string render_decision_html(const GateDecision& d) {
+  std::string o;
+  std::string rule = "<div class=\"rule\"><b>Rule</b> (" + xml_escape(d.origin) + "): " + xml_escape(d.policy_text) +
+                     ".</div>";
+  if (d.no_decision) {
+    o += "<div class=\"verdict undecided\" id=\"recommendation\"><b>No decision: too little data.</b> The gate "
+         "against " +
+         xml_escape(d.baseline) + " cannot decide on these results:<ul>";
+    for (const auto& r : d.no_decision_reasons) o += "<li>" + xml_escape(r) + "</li>";
+    o += "</ul>" + rule + "</div>\n";
+  } else if (d.chosen) {
+    const CandidateVerdict* c = nullptr;
+    for (const auto& v : d.candidates)
+      if (v.model == *d.chosen) c = &v;
+    std::string speed =
+        c && c->throughput_ratio ? " &mdash; " + fixed(*c->throughput_ratio, 2) + "x the output throughput of " +
+                                       xml_escape(d.baseline)
+                                 : "";
+    o += "<div class=\"verdict\" id=\"recommendation\"><b>Recommended: " + xml_escape(*d.chosen) +
+         (c && !c->ratio_label.empty() ? " (" + xml_escape(c->ratio_label) + ")" : "") + "</b>" + speed +
+         "; it passes every check of the rule below and is " + xml_escape(d.rule) + "." + rule + "</div>\n";
+  } else {
+    o += "<div class=\"verdict none\" id=\"recommendation\"><b>No candidate passes</b> the gate against " +
+         xml_escape(d.baseline) + " (see the failed checks in the gate table)." + rule + "</div>\n";
+  }
+  return o;
+}
+
 
 std::string render_throughput_chart(const StudyData& study, const std::string& shape, double left, double top) {
   Chart c;
@@ -115,28 +187,8 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
        " &middot; baseline: " + esc(study.baseline.empty() ? "none" : study.baseline) + " &middot; " +
        std::to_string(study.models.size()) + " models, " + std::to_string(study.suites.size()) + " suites</div>\n";
 
-  // Recommendation.
-  if (decision) {
-    if (decision->chosen) {
-      const CandidateVerdict* c = nullptr;
-      for (const auto& v : decision->candidates)
-        if (v.model == *decision->chosen) c = &v;
-      std::string speed = c && c->throughput_ratio
-                              ? fixed(*c->throughput_ratio, 2) + "x the output throughput of " + decision->baseline
-                              : "";
-      o += "<div class=\"verdict\" id=\"recommendation\"><b>Recommended: " + esc(*decision->chosen) +
-           (c && !c->ratio_label.empty() ? " (" + esc(c->ratio_label) + ")" : "") + "</b>" +
-           (speed.empty() ? "" : " &mdash; " + esc(speed)) +
-           (policy && policy->shape ? " at " + esc(*policy->shape) : "") + ", non-inferior to " +
-           esc(decision->baseline) + " on every suite (" + margin_text(decision, c) +
-           "; paired one-sided test at 95%). It is " + esc(decision->rule) + ".</div>\n";
-    } else {
-      o += "<div class=\"verdict none\" id=\"recommendation\"><b>No hybrid passes the default gate</b> against " +
-           esc(decision->baseline) + " (non-inferiority on every suite within " +
-           margin_text(decision, decision->candidates.empty() ? nullptr : &decision->candidates.front()) +
-           "; see the gate table).</div>\n";
-    }
-  }
+  // The decision, by one rule: the study's gate policy when it has one, else the default gate, labelled.
+  if (decision) o += render_decision_html(*decision);
   for (const auto& w : study.warnings) o += "<div class=\"warn\">warning: " + esc(w) + "</div>\n";
 
   // Pareto.
@@ -173,8 +225,9 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
           if (bs.suite == sc->suite)
             delta = " <span class=\"muted\">(" + (sc->normalized() - bs.normalized() >= 0 ? std::string("+") : "") +
                     fixed((sc->normalized() - bs.normalized()) * 100, 1) + ")</span>";
-      o += "<td class=\"num\">" + fixed(sc->normalized() * 100, 1) + " &plusmn; " + fixed(1.959964 * sc->normalized_se() * 100, 1) + delta +
-           "</td>";
+      auto ci = stats::score_interval(sc->normalized(), sc->normalized_se(), sc->n);
+      o += "<td class=\"num\">" + fixed(sc->normalized() * 100, 1) + " <span class=\"ci\">[" + fixed(ci.low * 100, 1) +
+           ", " + fixed(ci.high * 100, 1) + "]</span>" + delta + "</td>";
     }
     o += "</tr>\n";
   }
@@ -195,13 +248,11 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
 
   // Gate details.
   if (decision && !decision->candidates.empty()) {
-    o += "<h2>Gate against " + esc(decision->baseline) +
-         "</h2>\n<table>\n<tr><th>candidate</th><th>verdict</th><th>checks</th></tr>\n";
-    for (const auto& c : decision->candidates) {
-      o += "<tr><td>" + esc(c.model) + "</td><td>" + (c.passed ? "pass" : "fail") + "</td><td>";
-      for (size_t i = 0; i < c.reasons.size(); ++i) o += (i ? "<br>" : "") + esc(c.reasons[i]);
-      o += "</td></tr>\n";
-    }
+    o += "<h2>Gate against " + esc(decision->baseline) + "</h2>\n<p class=\"muted\">" + esc(decision->origin) +
+         ". Each row shows the number that decided it next to its threshold; the other figures are context.</p>\n"
+         "<table class=\"gate\">\n<tr><th>candidate</th><th>check</th><th>verdict</th><th>decided by</th>"
+         "<th>secondary</th></tr>\n";
+    for (const auto& c : decision->candidates) o += gate_rows(c);
     o += "</table>\n";
   }
 

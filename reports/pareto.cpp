@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "reports/format.h"
+#include "reports/stats/intervals.h"
 #include "reports/svg_chart.h"
 
 namespace hb::reports {
@@ -89,10 +90,14 @@ std::vector<ParetoPanel> compute_pareto(const StudyData& study) {
             if (sc.suite == s) {
               sum += sc.normalized();
               var += sc.normalized_se() * sc.normalized_se();
+              p.n = p.n == 0 ? sc.n : std::min(p.n, sc.n);
             }
         double k = static_cast<double>(panel.suites.size());
         p.y = sum / k;
         p.y_se = std::sqrt(var) / k;
+        auto ci = stats::score_interval(p.y, p.y_se, p.n);
+        p.y_low = ci.low;
+        p.y_high = ci.high;
         panel.points.push_back(p);
       }
       std::sort(panel.points.begin(), panel.points.end(), [](const ParetoPoint& a, const ParetoPoint& b) {
