@@ -124,8 +124,12 @@ void decide_suite(SuiteCheck& sc, const std::vector<double>& a, const std::vecto
   const std::string u = sc.scale == 100 ? " points" : "";
   if (sc.n < sc.min_items) {
     auto pw = stats::non_inferiority_power(d, sc.margin, policy.alpha);
-    sc.guard = "n=" + std::to_string(sc.n) + " paired items < min_items " + std::to_string(sc.min_items) + "; " +
-               stats::describe_power(pw, sc.scale);
+    sc.guard = "n=" + std::to_string(sc.n) + " paired items < min_items " + std::to_string(sc.min_items) + "; ";
+    if (pw.power >= 0.8 && !pw.sd_assumed)  // the spread is small enough: the minimum is the policy's choice
+      sc.guard += "the observed spread would give power " + fixed(pw.power, 2) + " at this margin, so a per-suite "
+                  "\"min_items\": {\"" + sc.suite + "\": " + std::to_string(sc.n) + "} in the policy lets it decide";
+    else
+      sc.guard += stats::describe_power(pw, sc.scale);
   } else {
     std::string why = degenerate_reason(a, b);
     if (!why.empty()) sc.guard = why;
@@ -135,13 +139,15 @@ void decide_suite(SuiteCheck& sc, const std::vector<double>& a, const std::vecto
   // The one number that decides, next to its threshold; the rest is context.
   sc.decided_by = "one-sided " + fixed((1 - policy.alpha) * 100, 0) + "% lower bound " + units(sc.lower, sc.scale) +
                   (ni.passed ? " > " : " <= ") + units(-sc.margin, sc.scale) + " margin" + u;
+  // An undecided check prints no p-value: with degenerate data the bootstrap's p is 0 or 1 and means nothing.
   std::string context = "delta " + units(sc.delta, sc.scale) + " (" + units(sc.candidate_score, sc.scale) + " vs " +
                         units(sc.baseline_score, sc.scale) + "), n " + std::to_string(sc.n) + ", " + sc.method +
-                        "; secondary: p " + fixed(sc.p, 4) +
-                        (sc.mcnemar_p ? ", McNemar p " + fixed(*sc.mcnemar_p, 4) : "");
+                        (sc.undecided ? std::string()
+                                      : "; secondary: p " + fixed(sc.p, 4) +
+                                            (sc.mcnemar_p ? ", McNemar p " + fixed(*sc.mcnemar_p, 4) : ""));
   std::string verdict = sc.undecided ? "NO DECISION " : sc.passed ? "PASS " : "FAIL ";
   sc.reason = verdict + sc.suite + " " + sc.metric + ": " +
-              (sc.undecided ? "too little data: " + sc.guard + " [test: " + sc.decided_by + "; " + context + "]"
+              (sc.undecided ? "too little data: " + sc.guard + " [not used: " + sc.decided_by + "; " + context + "]"
                             : sc.decided_by + " (" + context + ")");
 }
 
@@ -375,11 +381,11 @@ GateDecision run_gate(const StudyData& study, const std::vector<std::string>& ca
   for (const auto& c : d.candidates) {
     if (!c.undecided) continue;
     d.no_decision = true;
-    for (const auto& s : c.suites) {
+    for (const auto& s : c.suites) {  // one reason per suite (the first undecided candidate's numbers)
       if (!s.undecided) continue;
-      std::string r = s.suite + ": " + s.guard;
-      if (std::find(d.no_decision_reasons.begin(), d.no_decision_reasons.end(), r) == d.no_decision_reasons.end())
-        d.no_decision_reasons.push_back(r);
+      bool seen = false;
+      for (const auto& r : d.no_decision_reasons) seen = seen || r.rfind(s.suite + ": ", 0) == 0;
+      if (!seen) d.no_decision_reasons.push_back(s.suite + ": " + s.guard);
     }
   }
   d.rule = policy.shape ? "the passing candidate with the highest throughput ratio"
@@ -424,13 +430,13 @@ nlohmann::ordered_json gate_json(const GateDecision& d) {
       sj["delta"] = rounded(s.delta, 6);
       sj["lower"] = rounded(s.lower, 6);
       sj["margin"] = rounded(s.margin, 6);
-      sj["p"] = rounded(s.p, 6);
+      sj["p"] = s.undecided ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(rounded(s.p, 6));
       sj["passed"] = s.passed;
       sj["undecided"] = s.undecided;
       sj["guard"] = s.guard;
       sj["decided_by"] = s.decided_by;
       sj["method"] = s.method;
-      sj["mcnemar_p"] = s.mcnemar_p ? nlohmann::ordered_json(rounded(*s.mcnemar_p, 6)) : nullptr;
+      sj["mcnemar_p"] = s.mcnemar_p && !s.undecided ? nlohmann::ordered_json(rounded(*s.mcnemar_p, 6)) : nullptr;
       cj["suites"].push_back(sj);
     }
     j["candidates"].push_back(cj);

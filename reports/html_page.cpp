@@ -61,10 +61,12 @@ std::string gate_rows(const CandidateVerdict& c) {
       continue;
     }
     std::string main = s.undecided ? "too little data: " + s.guard : s.decided_by;
-    std::string second = (s.undecided ? s.decided_by + "; " : std::string()) + "delta " +
-                         fixed(s.delta * s.scale, s.scale == 100 ? 1 : 3) + ", n " + std::to_string(s.n) + ", p " +
-                         fixed(s.p, 4) + (s.mcnemar_p ? ", McNemar p " + fixed(*s.mcnemar_p, 4) : "") + ", " +
-                         s.method;
+    std::string second =
+        s.undecided ? "not used: " + s.decided_by + "; delta " + fixed(s.delta * s.scale, s.scale == 100 ? 1 : 3) +
+                          ", n " + std::to_string(s.n) + ", " + s.method
+                    : "delta " + fixed(s.delta * s.scale, s.scale == 100 ? 1 : 3) + ", n " + std::to_string(s.n) +
+                          ", p " + fixed(s.p, 4) + (s.mcnemar_p ? ", McNemar p " + fixed(*s.mcnemar_p, 4) : "") +
+                          ", " + s.method;
     o += "<td class=\"decider\">" + xml_escape(main) + "</td><td class=\"muted\">" + xml_escape(second) +
          "</td></tr>\n";
   }
@@ -121,8 +123,8 @@ std::string render_throughput_chart(const StudyData& study, const std::string& s
   c.note = "one point per load level (median of repeats); up and right is better";
   c.x_label = "total output tokens/s";
   c.y_label = "output tokens/s per user";
-  c.width = 560;
-  c.height = 360;
+  c.width = 660;
+  c.height = 400;
   size_t color = 0;
   for (const auto& m : study.models) {
     ChartSeries s;
@@ -144,8 +146,8 @@ std::string render_latency_chart(const StudyData& study, const std::string& shap
   c.title = name + " percentiles, shape " + shape;
   c.note = "p50 solid, p99 dashed (medians of repeats); lower is better";
   c.y_label = name + " (ms)";
-  c.width = 560;
-  c.height = 360;
+  c.width = 660;
+  c.height = 400;
   double lo = 1e300, hi = 0;
   std::string kind;
   size_t color = 0;
@@ -169,7 +171,10 @@ std::string render_latency_chart(const StudyData& study, const std::string& shap
       if (!s.points.empty()) c.series.push_back(s);
     }
   }
-  c.x_label = kind.empty() ? "load" : kind;
+  c.x_label = kind == "concurrency" ? "concurrency (requests in flight)"
+              : kind == "rate"      ? "request rate (requests/s)"
+              : kind.empty()        ? "load"
+                                    : kind;
   c.log_x = lo > 0 && hi / lo > 5;
   return render_chart(c, left, top);
 }
@@ -194,9 +199,10 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
   // Pareto.
   o += "<h2>Quality vs throughput</h2>\n";
   o += "<p class=\"muted\">x: peak output tokens/s over load levels relative to " + esc(study.baseline) +
-       " (1x); y: score. The line joins the frontier: a point is dominated (grey) only when another is at least as "
-       "good on both axes and significantly better on one. Vertical bars: 95% CI over problems; horizontal bars: "
-       "range of the repeats.</p>\n";
+       " (1x, at each model's best load level); y: score in points (0-100). The line joins the frontier: a point is dominated (grey) only when another is at least as "
+       "good on both axes and significantly better on one. Vertical bars: 95% interval over problems (Wilson, "
+       "inside 0-100); horizontal bars: range of the repeats. Labels moved away from their point have a leader line."
+       "</p>\n";
   double w = 0, h = 0;
   std::string body = render_pareto_body(panels, w, h);
   o += "<svg id=\"pareto\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(w, 0) + "\" height=\"" + fixed(h, 0) +
@@ -259,7 +265,7 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
   // Throughput curves and latency.
   if (!study.shapes.empty()) {
     o += "<h2>Throughput across load levels</h2>\n";
-    double cw = 560, ch = 360;
+    double cw = 660, ch = 400;
     std::string tb;
     for (size_t i = 0; i < study.shapes.size(); ++i)
       tb += render_throughput_chart(study, study.shapes[i], cw * static_cast<double>(i % 2),

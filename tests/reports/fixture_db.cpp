@@ -177,4 +177,59 @@ void build_study_fixture(const std::string& path) {
   b.finish(run);
 }
 
+void build_family_fixture(const std::string& path) {
+  FixtureBuilder b(path);
+  int64_t run = b.run("family");
+  struct Spec {
+    FixtureModel m;
+    double gsm8k, math, gpqa, mbpp, speedup;
+  };
+  std::vector<Spec> specs = {{{"teacher", 50, 0}, 0.82, 0.70, 0.45, 0.62, 1.0},
+                             {{"H-25", 25, 25}, 0.815, 0.695, 0.445, 0.615, 1.42},
+                             {{"H-30", 20, 30}, 0.81, 0.69, 0.44, 0.61, 1.47},
+                             {{"H-40", 10, 40}, 0.76, 0.62, 0.40, 0.55, 1.50},
+                             {{"H-50", 0, 50}, 0.60, 0.45, 0.33, 0.40, 2.60}};
+  for (const auto& s : specs) {
+    int64_t id = b.model(s.m);
+    b.quality(run, id, {"gsm8k", "chat0", 1319, 1, {"accuracy/flexible", "accuracy/strict"}, s.gsm8k, 31});
+    b.quality(run, id, {"math500", "", 500, 1, {"accuracy"}, s.math, 32});
+    b.quality(run, id, {"gpqa", "", 198, 4, {"accuracy"}, s.gpqa, 33});
+    b.quality(run, id, {"mbpp", "", 500, 1, {"pass@1"}, s.mbpp, 34});
+    PerfPlan p;
+    p.concurrency = {1, 8, 32, 128};
+    p.speedup = s.speedup;
+    b.perf(run, id, p);
+    PerfPlan lng = p;
+    lng.shape = "8192:1024";
+    lng.single_user_tok_per_s = 30;
+    lng.speedup = 1 + (s.speedup - 1) * 2.5;
+    lng.seed = 9;
+    b.perf(run, id, lng);
+  }
+  b.finish(run);
+}
+
+void build_tiny_fixture(const std::string& path) {
+  FixtureBuilder b(path);
+  int64_t run = b.run("quickstart");
+  std::vector<FixtureModel> models = {{"teacher", 4, 0}, {"H-25", 3, 1}, {"H-30", 2, 2}, {"H-40", 1, 3}};
+  double speed = 1.0;
+  for (const auto& m : models) {
+    int64_t id = b.model(m);
+    b.quality(run, id, {"gsm8k", "", 4, 1, {"accuracy/flexible", "accuracy/strict"}, 0.0, 41});
+    b.quality(run, id, {"math500", "", 4, 1, {"accuracy"}, 0.0, 42});
+    b.quality(run, id, {"aime24", "", 3, 2, {"accuracy"}, 0.0, 43});
+    b.quality(run, id, {"gpqa", "", 4, 1, {"accuracy"}, 0.0, 44});
+    PerfPlan p;
+    p.shape = "16:32";
+    p.concurrency = {1, 4};
+    p.repeats = 2;
+    p.speedup = speed;
+    p.noise = 0.05;
+    b.perf(run, id, p);
+    speed += 0.1;
+  }
+  b.finish(run);
+}
+
 }  // namespace hb::reports::testing
