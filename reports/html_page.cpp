@@ -237,8 +237,9 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
     }
     o += "</tr>\n";
   }
-  o += "</table>\n<p class=\"muted\">Scores in points (x100; 1-10 ratings such as MT-Bench x10) with 95% CI "
-       "half-widths; (delta) vs the baseline. ";
+  o += "</table>\n<p class=\"muted\">Scores in points (x100; 1-10 ratings such as MT-Bench x10) with 95% "
+       "intervals [low, high]: Wilson score intervals with the effective number of items, so they stay inside 0-100; "
+       "(delta) vs the baseline, whose paired test is in the gate table. ";
   bool multi = false;
   for (const auto& m : study.models)
     for (const auto& sc : m.scores) multi = multi || sc.samples_per_item > 1;

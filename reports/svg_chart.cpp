@@ -215,7 +215,7 @@ std::string render_chart(const Chart& c, double left, double top) {
       double tx = std::clamp(rq.px, pl.box.x, pl.box.x + pl.box.w);
       double ty = std::clamp(rq.py, pl.box.y, pl.box.y + pl.box.h);
       o += "<line class=\"leader\" x1=\"" + num(rq.px) + "\" y1=\"" + num(rq.py) + "\" x2=\"" + num(tx) +
-           "\" y2=\"" + num(ty) + "\" stroke=\"#999999\" stroke-width=\"0.8\"/>\n";
+           "\" y2=\"" + num(ty) + "\" stroke=\"#555555\" stroke-width=\"1\"/>\n";
     }
     o += "<text class=\"point-label\" x=\"" + num(pl.x) + "\" y=\"" + num(pl.y) + "\" font-size=\"" +
          num(kChartFontText) + "\" fill=\"" + (request_muted[i] ? std::string("#777777") : std::string("#222222")) +

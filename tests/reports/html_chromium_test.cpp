@@ -84,6 +84,9 @@ class HtmlPage : public ::testing::Test {
     EXPECT_EQ(bytes.substr(1, 3), "PNG");
     if (const char* keep = std::getenv(keep_env))
       std::filesystem::copy_file(png, keep, std::filesystem::copy_options::overwrite_existing);
+    if (const char* keep = std::getenv("HB_KEEP_REPORT_DIR"))  // the report files, to inspect or screenshot
+      std::filesystem::copy(out, std::string(keep) + "/" + keep_env,
+                            std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
     std::string page = read_file(out + "/index.html");
     auto at = page.rfind("</body>");
     write_file(out + "/measure.html", page.substr(0, at) + kMeasure + page.substr(at));
