@@ -52,7 +52,7 @@ std::vector<std::string> write_report(const ResultsDb& db, const ReportOptions& 
   // by peak throughput at the first shape), labelled as such.
   GatePolicy policy;
   if (!options.gate_policy.is_null()) {
-    policy = parse_gate_policy(options.gate_policy, options.gate_source + ": /gate");
+    policy = parse_gate_policy(options.gate_policy, options.gate_source);
     policy.origin = "study gate policy (" + options.gate_source + ")";
   } else {
     policy.auto_margin = true;

@@ -236,3 +236,25 @@ TEST(GateGuards, AFailingCandidateStillFailsAndMinItemsCanBeSetPerSuite) {
 
 }  // namespace
 }  // namespace hb::reports
+
+namespace hb::reports {
+namespace {
+
+// The shipped studies' gate policies parse, and AIME (30 problems) has its own minimum where it is gated.
+TEST(GatePolicy, ShippedStudiesParseWithTheirMinimums) {
+  for (const char* name : {"quickstart.json", "apriel-h1.json"}) {
+    std::string path = std::string(HB_TEST_DATA_DIR) + "/../../studies/" + name;
+    auto study = nlohmann::json::parse(read_file(path));
+    ASSERT_TRUE(study.contains("gate")) << name;
+    auto p = parse_gate_policy(study["gate"], path);
+    EXPECT_EQ(p.min_items, 100) << name;
+    if (std::string(name) == "apriel-h1.json") {
+      EXPECT_EQ(p.min_items_for("aime24", std::nullopt), 30);
+      EXPECT_EQ(p.min_items_for("aime25/chat", std::nullopt), 30);
+      EXPECT_EQ(p.min_items_for("gsm8k", std::nullopt), 100);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hb::reports
