@@ -14,6 +14,21 @@ uint64_t splitmix(uint64_t x) {
 double r3(double v) { return std::round(v * 1000.0) / 1000.0; }
 }  // namespace
 
+namespace {
+// The short shape as planned, then 8192:1024 at 30 tok/s per user with the speed-up over 1 scaled by long_gain
+// (hybrids gain more at long contexts).
+void short_and_long(FixtureBuilder& b, int64_t run, int64_t model, const PerfPlan& p, double long_gain,
+                    uint64_t long_seed) {
+  b.perf(run, model, p);
+  PerfPlan lng = p;
+  lng.shape = "8192:1024";
+  lng.single_user_tok_per_s = 30;
+  lng.speedup = 1 + (p.speedup - 1) * long_gain;
+  lng.seed = long_seed;
+  b.perf(run, model, lng);
+}
+}  // namespace
+
 double unit_hash(uint64_t a, uint64_t b, uint64_t c) {
   uint64_t h = splitmix(splitmix(splitmix(a) ^ b) ^ c);
   return static_cast<double>(h >> 11) / 9007199254740992.0;
@@ -166,13 +181,7 @@ void build_study_fixture(const std::string& path) {
     b.quality(run, id, {"aime", "", 30, 8, {"accuracy"}, s.aime, 23});
     PerfPlan p;
     p.speedup = s.speedup;
-    b.perf(run, id, p);
-    PerfPlan lng;
-    lng.shape = "8192:1024";
-    lng.single_user_tok_per_s = 30;
-    lng.speedup = 1 + (s.speedup - 1) * 3;
-    lng.seed = 8;
-    b.perf(run, id, lng);
+    short_and_long(b, run, id, p, 3, 8);
   }
   b.finish(run);
 }
@@ -198,13 +207,7 @@ void build_family_fixture(const std::string& path) {
     PerfPlan p;
     p.concurrency = {1, 8, 32, 128};
     p.speedup = s.speedup;
-    b.perf(run, id, p);
-    PerfPlan lng = p;
-    lng.shape = "8192:1024";
-    lng.single_user_tok_per_s = 30;
-    lng.speedup = 1 + (s.speedup - 1) * 2.5;
-    lng.seed = 9;
-    b.perf(run, id, lng);
+    short_and_long(b, run, id, p, 2.5, 9);
   }
   b.finish(run);
 }
