@@ -354,23 +354,26 @@ GateDecision run_gate(const StudyData& study, const std::vector<std::string>& ca
           policy.load ? level_at(cand, *policy.shape, policy.load_kind, *policy.load) : peak_level(cand, *policy.shape);
       std::string where =
           *policy.shape + (policy.load ? " " + policy.load_kind + "=" + fixed(*policy.load, 0) : " (peak)");
+      CandidateVerdict::ThroughputCheck t;
+      t.where = "throughput at " + where;
       if (!base_level) {
-        failed = true;
-        v.reasons.push_back("FAIL throughput: the baseline " + study.baseline + " has no perf data at " + where);
+        t.decided_by = "the baseline " + study.baseline + " has no perf data at " + where;
       } else if (!lvl) {
-        failed = true;
-        v.reasons.push_back("FAIL throughput: no perf data at " + where);
+        t.decided_by = "no perf data at " + where;
       } else {
         v.tok_per_s = lvl->median_output_tok_per_s;
         v.baseline_tok_per_s = base_level->median_output_tok_per_s;
         v.throughput_ratio = *v.tok_per_s / *v.baseline_tok_per_s;
-        bool ok = *v.throughput_ratio >= policy.min_ratio;
-        failed = failed || !ok;
-        v.reasons.push_back(std::string(ok ? "PASS" : "FAIL") + " throughput at " + where + ": ratio " +
-                            ratio_text(*v.throughput_ratio) + (ok ? " >= " : " < ") + ratio_text(policy.min_ratio) +
-                            " min ratio (" + fixed(*v.tok_per_s, 1) + " vs " + fixed(*v.baseline_tok_per_s, 1) +
-                            " output tok/s, median of " + std::to_string(lvl->repeats) + " repeat(s))");
+        t.passed = *v.throughput_ratio >= policy.min_ratio;
+        t.decided_by = "ratio " + ratio_text(*v.throughput_ratio) + (t.passed ? " >= " : " < ") +
+                       ratio_text(policy.min_ratio) + " min ratio";
+        t.context = fixed(*v.tok_per_s, 1) + " vs " + fixed(*v.baseline_tok_per_s, 1) + " output tok/s, median of " +
+                    std::to_string(lvl->repeats) + " repeat(s)";
       }
+      failed = failed || !t.passed;
+      v.reasons.push_back(std::string(t.passed ? "PASS " : "FAIL ") + t.where + ": " + t.decided_by +
+                          (t.context.empty() ? "" : " (" + t.context + ")"));
+      v.throughput = t;
     }
     v.undecided = undecided && !failed;
     v.passed = !failed && !undecided;

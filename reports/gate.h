@@ -85,6 +85,13 @@ struct CandidateVerdict {
   std::optional<double> throughput_ratio;
   std::optional<double> tok_per_s, baseline_tok_per_s;
   std::vector<SuiteCheck> suites;
+  struct ThroughputCheck {
+    std::string where;       // "throughput at 1024:256 concurrency=32"
+    std::string decided_by;  // "ratio 1.47x >= 1.20x min ratio", or why there is no ratio
+    std::string context;     // "1456.0 vs 988.7 output tok/s, median of 3 repeat(s)"
+    bool passed = false;
+  };
+  std::optional<ThroughputCheck> throughput;  // present when the policy has a throughput section
   std::vector<std::string> reasons;  // one line per check, "PASS ..." or "FAIL ..."
 };
 

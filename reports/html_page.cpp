@@ -42,7 +42,7 @@ std::string verdict_word(const SuiteCheck& s) { return s.undecided ? "no decisio
 // One row per check: the number that decided it next to its threshold; everything else secondary.
 std::string gate_rows(const CandidateVerdict& c) {
   std::string o;
-  size_t rows = c.suites.size() + (c.throughput_ratio || c.reasons.size() > c.suites.size() ? 1 : 0);
+  size_t rows = c.suites.size() + (c.throughput ? 1 : 0);
   bool first = true;
   auto lead = [&]() {
     std::string l;
@@ -70,18 +70,11 @@ std::string gate_rows(const CandidateVerdict& c) {
     o += "<td class=\"decider\">" + xml_escape(main) + "</td><td class=\"muted\">" + xml_escape(second) +
          "</td></tr>\n";
   }
-  for (size_t i = c.suites.size(); i < c.reasons.size(); ++i) {  // the throughput check
-    const std::string& r = c.reasons[i];
-    bool pass = r.rfind("PASS", 0) == 0;
-    auto colon = r.find(": ");
-    std::string what = colon == std::string::npos ? r : r.substr(5, colon - 5);
-    std::string rest = colon == std::string::npos ? "" : r.substr(colon + 2);
-    auto paren = rest.find(" (");
-    std::string main = paren == std::string::npos ? rest : rest.substr(0, paren);
-    std::string second = paren == std::string::npos ? "" : rest.substr(paren + 2, rest.size() - paren - 3);
-    o += std::string("<tr class=\"") + (pass ? "pass" : "fail") + "\">" + lead() + "<td>" + xml_escape(what) +
-         "</td><td>" + (pass ? "PASS" : "FAIL") + "</td><td class=\"decider\">" + xml_escape(main) +
-         "</td><td class=\"muted\">" + xml_escape(second) + "</td></tr>\n";
+  if (c.throughput) {
+    const auto& t = *c.throughput;
+    o += std::string("<tr class=\"") + (t.passed ? "pass" : "fail") + "\">" + lead() + "<td>" + xml_escape(t.where) +
+         "</td><td>" + (t.passed ? "PASS" : "FAIL") + "</td><td class=\"decider\">" + xml_escape(t.decided_by) +
+         "</td><td class=\"muted\">" + xml_escape(t.context) + "</td></tr>\n";
   }
   return o;
 }
