@@ -50,6 +50,12 @@ void perf_check(CompareResult& r, const CompareOptions& o, const std::string& mo
     d.p = higher_is_better ? mw.p_less : mw.p_greater;
   }
   d.regression = outside && (!d.p || *d.p <= o.alpha);
+  std::string band = "ratio " + fixed(d.ratio, 3) + (outside ? " outside" : " inside") + " the noise band " +
+                     (higher_is_better ? ">= " + fixed(1 - d.band, 3) : "<= " + fixed(1 + d.band, 3));
+  d.decided_by = !outside ? band
+                 : !d.p   ? band + " (fewer than 3 repeats: the band alone decides)"
+                          : band + " and Mann-Whitney p " + fixed(*d.p, 4) + (*d.p <= o.alpha ? " <= " : " > ") +
+                              "alpha " + fixed(o.alpha, 3);
   std::string where = model + " " + d.shape + " " + d.load_kind + "=" + fixed(d.load, 0) + " " + metric;
   if (d.regression)
     r.reasons.push_back("perf " + where + ": median " + fixed(d.head_median, 2) + " vs " + fixed(d.base_median, 2) +
@@ -116,7 +122,13 @@ CompareResult compare_runs(const StudyData& base, const StudyData& head, const C
       q.delta = bs_res.delta;
       q.ci_low = bs_res.ci.low;
       q.ci_high = bs_res.ci.high;
+      q.ci_method = "paired bootstrap percentile";
       if (single && stats::is_binary(a) && stats::is_binary(b)) {
+        // Newcombe's paired score interval keeps its coverage on small n, where the bootstrap's is too narrow.
+        auto ci = stats::newcombe_paired(a, b);
+        q.ci_low = ci.low;
+        q.ci_high = ci.high;
+        q.ci_method = "Newcombe paired score";
         auto m = stats::mcnemar(a, b);
         q.p = m.p_two_sided;
         q.method = m.exact ? "McNemar exact" : "McNemar chi-square";
@@ -157,6 +169,20 @@ CompareResult compare_runs(const StudyData& base, const StudyData& head, const C
     bool significant = q.p_holm <= o.alpha;
     q.regression = significant && q.delta < -o.min_delta - 1e-9;
     q.improvement = significant && q.delta > o.min_delta + 1e-9;
+    const std::string holm = "Holm p " + fixed(q.p_holm, 4) + (significant ? " <= " : " > ") + "alpha " +
+                             fixed(o.alpha, 3);
+    const std::string drop = "delta " + fixed(q.delta * 100, 1) + " points";
+    const std::string tol = fixed(o.min_delta * 100, 1) + " points tolerance";
+    if (q.regression)
+      q.decided_by = holm + " and " + drop + " beyond -" + tol;
+    else if (q.improvement)
+      q.decided_by = holm + " and " + drop + " beyond +" + tol;
+    else if (!significant)
+      q.decided_by = holm + (q.ci_high < 0 ? " (the 95% CI lies below 0, but the test does not reach significance "
+                                             "after Holm at this n: a possible drop, not a confirmed one)"
+                                           : "");
+    else
+      q.decided_by = holm + " but " + drop + " within " + tol;
     if (q.regression)
       r.reasons.push_back("quality " + q.model + " " + q.suite + " " + q.metric + ": " + fixed(q.head, 4) + " vs " +
                           fixed(q.base, 4) + " (delta " + fixed(q.delta, 4) + ", 95% CI [" + fixed(q.ci_low, 4) + ", " +
@@ -188,10 +214,12 @@ std::string render_compare_json(const CompareResult& r) {
     x["head"] = rounded(q.head, 6);
     x["delta"] = rounded(q.delta, 6);
     x["ci95"] = {rounded(q.ci_low, 6), rounded(q.ci_high, 6)};
+    x["ci_method"] = q.ci_method;
     x["p"] = rounded(q.p, 6);
     x["p_holm"] = rounded(q.p_holm, 6);
     x["method"] = q.method;
     x["regression"] = q.regression;
+    x["decided_by"] = q.decided_by;
     j["quality"].push_back(x);
   }
   j["perf"] = nlohmann::ordered_json::array();
@@ -209,6 +237,7 @@ std::string render_compare_json(const CompareResult& r) {
     x["p"] = p.p ? nlohmann::ordered_json(rounded(*p.p, 6)) : nullptr;
     x["repeats"] = {p.base_repeats, p.head_repeats};
     x["regression"] = p.regression;
+    x["decided_by"] = p.decided_by;
     j["perf"].push_back(x);
   }
   j["notes"] = r.notes;
@@ -228,14 +257,14 @@ std::string render_compare_text(const CompareResult& r, const CompareOptions& o)
          (q.regression    ? "REGRESSION"
           : q.improvement ? "improved"
                           : "ok") +
-         " (" + q.method + ")\n";
+         ": " + q.decided_by + " (" + q.method + ")\n";
   s += "\nperf (median over repeats)\n";
   s += "  model | shape | load | metric | base | head | ratio | band | p | verdict\n";
   for (const auto& p : r.perf)
     s += "  " + p.model + " | " + p.shape + " | " + p.load_kind + "=" + fixed(p.load, 0) + " | " + p.metric + " | " +
          fixed(p.base_median, 2) + " | " + fixed(p.head_median, 2) + " | " + fixed(p.ratio, 3) + " | +-" +
          percent(p.band, 1) + " | " + (p.p ? fixed(*p.p, 4) : std::string("n/a")) + " | " +
-         (p.regression ? "REGRESSION" : "ok") + "\n";
+         (p.regression ? "REGRESSION" : "ok") + ": " + p.decided_by + "\n";
   for (const auto& n : r.notes) s += "note: " + n + "\n";
   s += "\nverdict: " + std::string(r.regression ? "REGRESSION" : "no regression") + "\n";
   for (const auto& x : r.reasons) s += "  " + x + "\n";

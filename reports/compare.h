@@ -27,7 +27,9 @@ struct QualityDelta {
   std::string model, suite, metric, method;
   int64_t n = 0;
   double base = 0, head = 0, delta = 0, ci_low = 0, ci_high = 0, p = 1, p_holm = 1;
+  std::string ci_method;  // "Newcombe paired score" (single binary samples) or "paired bootstrap percentile"
   bool regression = false, improvement = false;
+  std::string decided_by;  // the number that decided the verdict next to its threshold, and why when it is subtle
 };
 
 struct PerfDelta {
@@ -38,6 +40,7 @@ struct PerfDelta {
   double base_median = 0, head_median = 0, ratio = 1, band = 0;
   std::optional<double> p;  // one-sided Mann-Whitney p in the bad direction (absent with < 3 repeats)
   bool regression = false;
+  std::string decided_by;  // the ratio against its band, then the p against alpha when it mattered
 };
 
 struct CompareResult {

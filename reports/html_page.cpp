@@ -5,6 +5,7 @@
 
 #include "reports/format.h"
 #include "reports/importance_chart.h"
+#include "reports/stats/intervals.h"
 #include "reports/svg_chart.h"
 
 namespace hb::reports {
@@ -29,21 +30,87 @@ h1{font-size:22px;margin:0 0 6px 0} h2{font-size:17px;margin:26px 0 8px 0;border
 h3{font-size:14px;margin:14px 0 6px 0}
 .verdict{font-size:16px;padding:10px 14px;background:#eef6ee;border-left:5px solid #2ca02c;margin:12px 0}
 .verdict.none{background:#fbeeee;border-left-color:#d62728}
+.verdict.undecided{background:#f3f3f3;border-left-color:#7f7f7f} .verdict ul{margin:6px 0 6px 0;font-size:14px}
+.rule{font-size:13px;color:#333;margin-top:6px} td.decider{font-weight:bold} .ci{color:#555}
+tr.fail td.decider{color:#b0191e} tr.undecided td.decider{color:#555}
 .warn{background:#fff6e0;border-left:5px solid #ff7f0e;padding:6px 12px;margin:4px 0;font-size:13px}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left} td.num{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f4f4f4} .muted{color:#777;font-size:12px} svg{max-width:100%;height:auto}
 )CSS";
 
-std::string margin_text(const GateDecision* d, const CandidateVerdict* c) {
-  if (!c || c->suites.empty()) return "the default margin";
-  std::string out;
-  for (const auto& s : c->suites)
-    out += (out.empty() ? "" : ", ") + s.suite + " " + fixed(s.margin * 100, 1) + " points";
-  return "margins " + out;
+std::string verdict_word(const SuiteCheck& s) { return s.undecided ? "no decision" : s.passed ? "PASS" : "FAIL"; }
+
+// One row per check: the number that decided it next to its threshold; everything else secondary.
+std::string gate_rows(const CandidateVerdict& c) {
+  std::string o;
+  size_t rows = c.suites.size() + (c.throughput ? 1 : 0);
+  bool first = true;
+  auto lead = [&]() {
+    std::string l;
+    if (first)
+      l = "<td rowspan=\"" + std::to_string(std::max<size_t>(1, rows)) + "\">" + xml_escape(c.model) + "<br><b>" +
+          (c.undecided ? "no decision" : c.passed ? "pass" : "fail") + "</b></td>";
+    first = false;
+    return l;
+  };
+  for (const auto& s : c.suites) {
+    std::string cls = s.undecided ? "undecided" : s.passed ? "pass" : "fail";
+    o += "<tr class=\"" + cls + "\">" + lead() + "<td>" + xml_escape(s.suite + " " + s.metric) + "</td><td>" +
+         verdict_word(s) + "</td>";
+    if (s.decided_by.empty()) {  // no test ran (missing scores or metric)
+      o += "<td colspan=\"2\">" + xml_escape(s.reason) + "</td></tr>\n";
+      continue;
+    }
+    std::string main = s.undecided ? "too little data: " + s.guard : s.decided_by;
+    std::string second =
+        s.undecided ? "not used: " + s.decided_by + "; delta " + fixed(s.delta * s.scale, s.scale == 100 ? 1 : 3) +
+                          ", n " + std::to_string(s.n) + ", " + s.method
+                    : "delta " + fixed(s.delta * s.scale, s.scale == 100 ? 1 : 3) + ", n " + std::to_string(s.n) +
+                          ", p " + fixed(s.p, 4) + (s.mcnemar_p ? ", McNemar p " + fixed(*s.mcnemar_p, 4) : "") +
+                          ", " + s.method;
+    o += "<td class=\"decider\">" + xml_escape(main) + "</td><td class=\"muted\">" + xml_escape(second) +
+         "</td></tr>\n";
+  }
+  if (c.throughput) {
+    const auto& t = *c.throughput;
+    o += std::string("<tr class=\"") + (t.passed ? "pass" : "fail") + "\">" + lead() + "<td>" + xml_escape(t.where) +
+         "</td><td>" + (t.passed ? "PASS" : "FAIL") + "</td><td class=\"decider\">" + xml_escape(t.decided_by) +
+         "</td><td class=\"muted\">" + xml_escape(t.context) + "</td></tr>\n";
+  }
+  return o;
 }
 
 }  // namespace
+
+std::string render_decision_html(const GateDecision& d) {
+  std::string o;
+  std::string rule = "<div class=\"rule\"><b>Rule</b> (" + xml_escape(d.origin) + "): " + xml_escape(d.policy_text) +
+                     ".</div>";
+  if (d.no_decision) {
+    o += "<div class=\"verdict undecided\" id=\"recommendation\"><b>No decision: too little data.</b> The gate "
+         "against " +
+         xml_escape(d.baseline) + " cannot decide on these results:<ul>";
+    for (const auto& r : d.no_decision_reasons) o += "<li>" + xml_escape(r) + "</li>";
+    o += "</ul>" + rule + "</div>\n";
+  } else if (d.chosen) {
+    const CandidateVerdict* c = nullptr;
+    for (const auto& v : d.candidates)
+      if (v.model == *d.chosen) c = &v;
+    std::string speed =
+        c && c->throughput_ratio ? " &mdash; " + fixed(*c->throughput_ratio, 2) + "x the output throughput of " +
+                                       xml_escape(d.baseline)
+                                 : "";
+    o += "<div class=\"verdict\" id=\"recommendation\"><b>Recommended: " + xml_escape(*d.chosen) +
+         (c && !c->ratio_label.empty() ? " (" + xml_escape(c->ratio_label) + ")" : "") + "</b>" + speed +
+         "; it passes every check of the rule below and is " + xml_escape(d.rule) + "." + rule + "</div>\n";
+  } else {
+    o += "<div class=\"verdict none\" id=\"recommendation\"><b>No candidate passes</b> the gate against " +
+         xml_escape(d.baseline) + " (see the failed checks in the gate table)." + rule + "</div>\n";
+  }
+  return o;
+}
+
 
 std::string render_throughput_chart(const StudyData& study, const std::string& shape, double left, double top) {
   Chart c;
@@ -51,8 +118,8 @@ std::string render_throughput_chart(const StudyData& study, const std::string& s
   c.note = "one point per load level (median of repeats); up and right is better";
   c.x_label = "total output tokens/s";
   c.y_label = "output tokens/s per user";
-  c.width = 560;
-  c.height = 360;
+  c.width = 660;
+  c.height = 400;
   size_t color = 0;
   for (const auto& m : study.models) {
     ChartSeries s;
@@ -74,8 +141,8 @@ std::string render_latency_chart(const StudyData& study, const std::string& shap
   c.title = name + " percentiles, shape " + shape;
   c.note = "p50 solid, p99 dashed (medians of repeats); lower is better";
   c.y_label = name + " (ms)";
-  c.width = 560;
-  c.height = 360;
+  c.width = 660;
+  c.height = 400;
   double lo = 1e300, hi = 0;
   std::string kind;
   size_t color = 0;
@@ -99,7 +166,10 @@ std::string render_latency_chart(const StudyData& study, const std::string& shap
       if (!s.points.empty()) c.series.push_back(s);
     }
   }
-  c.x_label = kind.empty() ? "load" : kind;
+  c.x_label = kind == "concurrency" ? "concurrency (requests in flight)"
+              : kind == "rate"      ? "request rate (requests/s)"
+              : kind.empty()        ? "load"
+                                    : kind;
   c.log_x = lo > 0 && hi / lo > 5;
   return render_chart(c, left, top);
 }
@@ -117,36 +187,17 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
        " &middot; baseline: " + esc(study.baseline.empty() ? "none" : study.baseline) + " &middot; " +
        std::to_string(study.models.size()) + " models, " + std::to_string(study.suites.size()) + " suites</div>\n";
 
-  // Recommendation.
-  if (decision) {
-    if (decision->chosen) {
-      const CandidateVerdict* c = nullptr;
-      for (const auto& v : decision->candidates)
-        if (v.model == *decision->chosen) c = &v;
-      std::string speed = c && c->throughput_ratio
-                              ? fixed(*c->throughput_ratio, 2) + "x the output throughput of " + decision->baseline
-                              : "";
-      o += "<div class=\"verdict\" id=\"recommendation\"><b>Recommended: " + esc(*decision->chosen) +
-           (c && !c->ratio_label.empty() ? " (" + esc(c->ratio_label) + ")" : "") + "</b>" +
-           (speed.empty() ? "" : " &mdash; " + esc(speed)) +
-           (policy && policy->shape ? " at " + esc(*policy->shape) : "") + ", non-inferior to " +
-           esc(decision->baseline) + " on every suite (" + margin_text(decision, c) +
-           "; paired one-sided test at 95%). It is " + esc(decision->rule) + ".</div>\n";
-    } else {
-      o += "<div class=\"verdict none\" id=\"recommendation\"><b>No hybrid passes the default gate</b> against " +
-           esc(decision->baseline) + " (non-inferiority on every suite within " +
-           margin_text(decision, decision->candidates.empty() ? nullptr : &decision->candidates.front()) +
-           "; see the gate table).</div>\n";
-    }
-  }
+  // The decision, by one rule: the study's gate policy when it has one, else the default gate, labelled.
+  if (decision) o += render_decision_html(*decision);
   for (const auto& w : study.warnings) o += "<div class=\"warn\">warning: " + esc(w) + "</div>\n";
 
   // Pareto.
   o += "<h2>Quality vs throughput</h2>\n";
   o += "<p class=\"muted\">x: peak output tokens/s over load levels relative to " + esc(study.baseline) +
-       " (1x); y: score. The line joins the frontier: a point is dominated (grey) only when another is at least as "
-       "good on both axes and significantly better on one. Vertical bars: 95% CI over problems; horizontal bars: "
-       "range of the repeats.</p>\n";
+       " (1x, at each model's best load level); y: score in points (0-100). The line joins the frontier: a point is dominated (grey) only when another is at least as "
+       "good on both axes and significantly better on one. Vertical bars: 95% interval over problems (Wilson, "
+       "inside 0-100); horizontal bars: range of the repeats. Labels moved away from their point have a leader line."
+       "</p>\n";
   double w = 0, h = 0;
   std::string body = render_pareto_body(panels, w, h);
   o += "<svg id=\"pareto\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(w, 0) + "\" height=\"" + fixed(h, 0) +
@@ -177,13 +228,15 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
                     fixed((sc->normalized() - bs.normalized()) * 100, 1) + ")</span>";
       auto cut = truncation_rate(m, sc->suite);  // issue #15: shown beside the score
       if (cut && *cut > 0) delta += " <span class=\"muted\">cut " + fixed(*cut * 100, 1) + "%</span>";
-      o += "<td class=\"num\">" + fixed(sc->normalized() * 100, 1) + " &plusmn; " + fixed(1.959964 * sc->normalized_se() * 100, 1) + delta +
-           "</td>";
+      auto ci = stats::score_interval(sc->normalized(), sc->normalized_se(), sc->n);
+      o += "<td class=\"num\">" + fixed(sc->normalized() * 100, 1) + " <span class=\"ci\">[" + fixed(ci.low * 100, 1) +
+           ", " + fixed(ci.high * 100, 1) + "]</span>" + delta + "</td>";
     }
     o += "</tr>\n";
   }
-  o += "</table>\n<p class=\"muted\">Scores in points (x100; 1-10 ratings such as MT-Bench x10) with 95% CI "
-       "half-widths; (delta) vs the baseline. ";
+  o += "</table>\n<p class=\"muted\">Scores in points (x100; 1-10 ratings such as MT-Bench x10) with 95% "
+       "intervals [low, high]: Wilson score intervals with the effective number of items, so they stay inside 0-100; "
+       "(delta) vs the baseline, whose paired test is in the gate table. ";
   bool multi = false;
   for (const auto& m : study.models)
     for (const auto& sc : m.scores) multi = multi || sc.samples_per_item > 1;
@@ -200,20 +253,18 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
 
   // Gate details.
   if (decision && !decision->candidates.empty()) {
-    o += "<h2>Gate against " + esc(decision->baseline) +
-         "</h2>\n<table>\n<tr><th>candidate</th><th>verdict</th><th>checks</th></tr>\n";
-    for (const auto& c : decision->candidates) {
-      o += "<tr><td>" + esc(c.model) + "</td><td>" + (c.passed ? "pass" : "fail") + "</td><td>";
-      for (size_t i = 0; i < c.reasons.size(); ++i) o += (i ? "<br>" : "") + esc(c.reasons[i]);
-      o += "</td></tr>\n";
-    }
+    o += "<h2>Gate against " + esc(decision->baseline) + "</h2>\n<p class=\"muted\">" + esc(decision->origin) +
+         ". Each row shows the number that decided it next to its threshold; the other figures are context.</p>\n"
+         "<table class=\"gate\">\n<tr><th>candidate</th><th>check</th><th>verdict</th><th>decided by</th>"
+         "<th>secondary</th></tr>\n";
+    for (const auto& c : decision->candidates) o += gate_rows(c);
     o += "</table>\n";
   }
 
   // Throughput curves and latency.
   if (!study.shapes.empty()) {
     o += "<h2>Throughput across load levels</h2>\n";
-    double cw = 560, ch = 360;
+    double cw = 660, ch = 400;
     std::string tb;
     for (size_t i = 0; i < study.shapes.size(); ++i)
       tb += render_throughput_chart(study, study.shapes[i], cw * static_cast<double>(i % 2),

@@ -20,7 +20,11 @@ std::string render_throughput_chart(const StudyData& study, const std::string& s
 std::string render_latency_chart(const StudyData& study, const std::string& shape, const std::string& metric,
                                  double left, double top);
 
-// `decision` is the default gate run for the recommendation (may hold no choice).
+// The headline block: "Recommended: X", "No candidate passes" or "No decision: too little data" with the
+// reasons, followed by the rule in words and where it came from.
+std::string render_decision_html(const GateDecision& d);
+
+// `decision` is the gate (the study's policy, else the default one) run for the recommendation (may hold no choice).
 std::string render_index_html(const StudyData& study, const std::vector<ParetoPanel>& panels,
                               const GateDecision* decision, const GatePolicy* policy);
 

@@ -7,12 +7,13 @@
 #include <tuple>
 
 #include "reports/format.h"
+#include "reports/stats/intervals.h"
 #include "reports/svg_chart.h"
 
 namespace hb::reports {
 namespace {
 
-constexpr double kPanelW = 460, kPanelH = 340, kMinNoise = 0.03;
+constexpr double kPanelW = 660, kPanelH = 450, kMinNoise = 0.03;
 
 double spread(const ParetoPoint& p) { return p.x > 0 ? (p.x_high - p.x_low) / (2 * p.x) : 0; }
 
@@ -89,10 +90,14 @@ std::vector<ParetoPanel> compute_pareto(const StudyData& study) {
             if (sc.suite == s) {
               sum += sc.normalized();
               var += sc.normalized_se() * sc.normalized_se();
+              p.n = p.n == 0 ? sc.n : std::min(p.n, sc.n);
             }
         double k = static_cast<double>(panel.suites.size());
         p.y = sum / k;
         p.y_se = std::sqrt(var) / k;
+        auto ci = stats::score_interval(p.y, p.y_se, p.n);
+        p.y_low = ci.low;
+        p.y_high = ci.high;
         panel.points.push_back(p);
       }
       std::sort(panel.points.begin(), panel.points.end(), [](const ParetoPoint& a, const ParetoPoint& b) {
@@ -112,16 +117,6 @@ std::vector<ParetoPanel> compute_pareto(const StudyData& study) {
 }
 
 std::string render_pareto_body(const std::vector<ParetoPanel>& panels, double& width, double& height) {
-  std::map<std::string, std::vector<const ParetoPanel*>> rows;
-  std::vector<std::string> order;
-  for (const auto& p : panels) {
-    if (!rows.count(p.shape)) order.push_back(p.shape);
-    rows[p.shape].push_back(&p);
-  }
-  size_t cols = 1;
-  for (const auto& [s, r] : rows) cols = std::max(cols, r.size());
-  width = kPanelW * static_cast<double>(cols);
-  height = kPanelH * static_cast<double>(std::max<size_t>(1, order.size()));
   std::string body;
   if (panels.empty()) {
     body = "<text x=\"20\" y=\"40\" font-size=\"14\">No Pareto plot: the baseline has no throughput data.</text>\n";
@@ -129,51 +124,72 @@ std::string render_pareto_body(const std::vector<ParetoPanel>& panels, double& w
     width = 520;
     return body;
   }
-  for (size_t r = 0; r < order.size(); ++r) {
-    const auto& row = rows[order[r]];
-    for (size_t c = 0; c < row.size(); ++c) {
-      const ParetoPanel& p = *row[c];
-      Chart chart;
-      chart.width = kPanelW;
-      chart.height = kPanelH;
-      chart.log_x = p.log_x;
-      chart.title = (p.suite == "average" ? "Average score" : p.suite) + " vs throughput, shape " + p.shape;
-      chart.note = p.suite == "average" ? "mean of " + std::to_string(p.suites.size()) + " suites; baseline " +
-                                              p.baseline + " = 1x; bars: 95% CI, repeat range"
-                                        : "baseline " + p.baseline + " = 1x; bars: 95% CI, repeat range";
-      chart.x_label = "output tokens/s relative to " + p.baseline + " (peak over load levels)";
-      chart.y_label = p.suite == "average" ? "average score" : "score";
-      ChartSeries line;
-      line.name = "frontier";
-      line.color = palette(0);
-      line.markers = false;
-      line.line = true;
-      ChartSeries front, dominated;
-      front.color = palette(0);
-      dominated.muted = true;
-      dominated.name = "dominated";
-      for (const auto& pt : p.points) {
-        ChartPoint cp;
-        cp.x = pt.x;
-        cp.y = pt.y;
-        cp.y_low = pt.y - 1.959964 * pt.y_se;
-        cp.y_high = pt.y + 1.959964 * pt.y_se;
-        cp.x_low = pt.x_low;
-        cp.x_high = pt.x_high;
-        cp.label = pt.model + (pt.ratio_label.empty() ? "" : " (" + pt.ratio_label + ")");
-        if (pt.frontier) {
-          line.points.push_back({pt.x, pt.y, {}, {}, {}, {}, ""});
-          front.points.push_back(cp);
-        } else {
-          dominated.points.push_back(cp);
-        }
+  // Panels flow in rows of kParetoColumns; each shape starts a new row so shapes never share one.
+  size_t row = 0, col = 0;
+  std::string shape = panels.front().shape;
+  for (const auto& p : panels) {
+    if (p.shape != shape || col == kParetoColumns) {
+      ++row;
+      col = 0;
+      shape = p.shape;
+    }
+    double base_tok = 0;
+    for (const auto& pt : p.points)
+      if (pt.model == p.baseline) base_tok = pt.tok_per_s;
+    Chart chart;
+    chart.width = kPanelW;
+    chart.height = kPanelH;
+    chart.log_x = p.log_x;
+    chart.title = (p.suite == "average" ? "Average score" : p.suite) + " vs throughput, shape " + p.shape;
+    chart.note = (p.suite == "average" ? "mean of " + std::to_string(p.suites.size()) + " suites; " : std::string()) +
+                 "bars: 95% interval (score), range of repeats (throughput)";
+    chart.x_label = "peak output tok/s relative to " + p.baseline + " (" + p.baseline + " = 1x = " +
+                    fixed(base_tok, base_tok >= 100 ? 0 : 1) + " tok/s)";
+    chart.y_label = (p.suite == "average" ? "average score" : "score") + std::string(" (points, 0-100)");
+    chart.y_floor = 0;
+    chart.y_ceil = 100;
+    ChartSeries line;
+    line.name = "frontier";
+    line.color = palette(0);
+    line.markers = false;
+    line.line = true;
+    ChartSeries front, dominated;
+    front.color = palette(0);
+    dominated.muted = true;
+    dominated.name = "dominated";
+    for (const auto& pt : p.points) {
+      ChartPoint cp;
+      cp.x = pt.x;
+      cp.y = pt.y * 100;
+      cp.y_low = pt.y_low * 100;
+      cp.y_high = pt.y_high * 100;
+      cp.x_low = pt.x_low;
+      cp.x_high = pt.x_high;
+      cp.label = pt.model + (pt.ratio_label.empty() ? "" : " (" + pt.ratio_label + ")");
+      if (pt.frontier) {
+        line.points.push_back({pt.x, pt.y * 100, {}, {}, {}, {}, ""});
+        front.points.push_back(cp);
+      } else {
+        dominated.points.push_back(cp);
       }
-      chart.series.push_back(line);
-      if (!dominated.points.empty()) chart.series.push_back(dominated);
-      chart.series.push_back(front);
-      body += render_chart(chart, kPanelW * static_cast<double>(c), kPanelH * static_cast<double>(r));
+    }
+    chart.series.push_back(line);
+    if (!dominated.points.empty()) chart.series.push_back(dominated);
+    chart.series.push_back(front);
+    body += render_chart(chart, kPanelW * static_cast<double>(col), kPanelH * static_cast<double>(row));
+    ++col;
+  }
+  size_t cols = 1;
+  {
+    size_t c = 0;
+    std::string sh = panels.front().shape;
+    for (const auto& p : panels) {
+      if (p.shape != sh || c == kParetoColumns) c = 0, sh = p.shape;
+      cols = std::max(cols, ++c);
     }
   }
+  width = kPanelW * static_cast<double>(cols);
+  height = kPanelH * static_cast<double>(row + 1);
   return body;
 }
 

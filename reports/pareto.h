@@ -15,6 +15,8 @@ struct ParetoPoint {
   std::string model, ratio_label;
   double x = 0, x_low = 0, x_high = 0;  // relative throughput; low/high from the repeats' min/max
   double y = 0, y_se = 0;
+  double y_low = 0, y_high = 0;  // 95% interval inside [0, 1] (stats::score_interval)
+  int64_t n = 0;                 // items behind y (the smallest suite for an average)
   double tok_per_s = 0;  // absolute peak median output tok/s
   bool frontier = true;
   std::string dominated_by;
@@ -33,7 +35,8 @@ struct ParetoPanel {
 std::vector<ParetoPanel> compute_pareto(const StudyData& study);
 // Marks frontier points in place (see the file comment for the domination rule).
 void mark_frontier(std::vector<ParetoPoint>& points);
-// pareto.svg: one row per shape, the average panel first, then one panel per suite.
+// pareto.svg: per shape, the average panel first, then one panel per suite, at most kParetoColumns per row.
+inline constexpr size_t kParetoColumns = 2;
 std::string render_pareto_svg(const std::vector<ParetoPanel>& panels);
 // The panels as <g> elements for inlining (same drawing, without the <svg> wrapper).
 std::string render_pareto_body(const std::vector<ParetoPanel>& panels, double& width, double& height);

@@ -46,20 +46,28 @@ std::vector<std::string> write_report(const ResultsDb& db, const ReportOptions& 
     write_file(path, content);
     written.push_back(path);
   };
-  put("summary.md", render_summary_md(runs, rows));
   StudyData study = collect_study(db, runs, options.baseline);
-  put("summary.json", add_importance_to_summary_json(render_summary_json(rows), study.importance));
   auto panels = compute_pareto(study);
-  put("pareto.svg", render_pareto_svg(panels));
-  // The recommendation uses the default gate: non-inferior on every suite of the baseline within 2 points or
-  // the baseline's own 95% CI half-width when larger, ranked by peak throughput at the first shape.
+  // The headline decision: the study's gate policy when it has one, else the default gate (non-inferior on
+  // every suite of the baseline within 2 points or the baseline's own 95% CI half-width when larger, ranked
+  // by peak throughput at the first shape), labelled as such.
   GatePolicy policy;
-  policy.auto_margin = true;
-  if (!study.shapes.empty()) policy.shape = study.shapes.front();
+  if (!options.gate_policy.is_null()) {
+    policy = parse_gate_policy(options.gate_policy, options.gate_source);
+    policy.origin = "study gate policy (" + options.gate_source + ")";
+  } else {
+    policy.auto_margin = true;
+    if (!study.shapes.empty()) policy.shape = study.shapes.front();
+    policy.origin = "default gate (the study has no gate policy)";
+  }
   std::optional<GateDecision> decision;
   const ModelData* base = study.model(study.baseline);
   if (base && !base->scores.empty() && study.models.size() > 1) decision = run_gate(study, {}, policy);
-  put("index.html", render_index_html(study, panels, decision ? &*decision : nullptr, &policy));
+  const GateDecision* dp = decision ? &*decision : nullptr;
+  put("summary.md", render_summary_md(runs, rows, dp));
+  put("summary.json", add_importance_to_summary_json(render_summary_json(rows, &study, &panels, dp), study.importance));
+  put("pareto.svg", render_pareto_svg(panels));
+  put("index.html", render_index_html(study, panels, dp, &policy));
   return written;
 }
 

@@ -5,11 +5,12 @@
 #include <limits>
 
 #include "reports/format.h"
+#include "reports/label_placement.h"
 
 namespace hb::reports {
 namespace {
 
-constexpr double kMarginLeft = 62, kMarginRight = 16, kMarginTop = 44, kMarginBottom = 46;
+constexpr double kMarginLeft = 70, kMarginRight = 18, kMarginTop = 70, kMarginBottom = 52;
 
 std::string num(double v) { return fixed(v, 1); }
 
@@ -102,54 +103,77 @@ std::string render_chart(const Chart& c, double left, double top) {
     if (pad <= 0) pad = std::max(std::fabs(ymax) * 0.1, 0.01);
     y.lo = c.y_min ? ymin : ymin - pad;
     y.hi = c.y_max ? ymax : ymax + pad;
+    if (c.y_floor) y.lo = std::max(y.lo, *c.y_floor);
+    if (c.y_ceil) y.hi = std::min(y.hi, *c.y_ceil);
+    if (y.hi <= y.lo) y.hi = y.lo + 1;
   }
+  const double bottom = c.x_ticks.empty() ? kMarginBottom : kMarginBottom + 14;  // two-line run ticks
   x.p0 = left + kMarginLeft;
   x.p1 = left + c.width - kMarginRight;
-  y.p0 = top + c.height - kMarginBottom;
+  y.p0 = top + c.height - bottom;
   y.p1 = top + kMarginTop;
 
   std::string o = "<g class=\"chart\">\n";
   o += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(c.width) + "\" height=\"" + num(c.height) +
        "\" fill=\"#ffffff\" stroke=\"#dddddd\"/>\n";
   o += "<text x=\"" + num(left + c.width / 2) + "\" y=\"" + num(top + 18) +
-       "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">" + xml_escape(c.title) + "</text>\n";
+       "\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" + xml_escape(c.title) + "</text>\n";
   if (!c.note.empty())
-    o += "<text x=\"" + num(left + c.width / 2) + "\" y=\"" + num(top + 33) +
-         "\" text-anchor=\"middle\" font-size=\"10\" fill=\"#555555\">" + xml_escape(c.note) + "</text>\n";
+    o += "<text x=\"" + num(left + c.width / 2) + "\" y=\"" + num(top + 36) +
+         "\" text-anchor=\"middle\" font-size=\"12\" fill=\"#555555\">" + xml_escape(c.note) + "</text>\n";
   // Grid and ticks.
-  std::vector<double> xt;
-  double xstep = 1;
-  if (x.log) {
-    xt = log_ticks(x.lo, x.hi);
-    xstep = 0.1;
-  } else {
-    xstep = nice_step(x.hi - x.lo, 6);
-    xt = linear_ticks(x.lo, x.hi, xstep);
+  std::vector<std::pair<double, std::string>> xt = c.x_ticks;
+  if (xt.empty()) {
+    if (x.log) {
+      for (double v : log_ticks(x.lo, x.hi)) xt.push_back({v, (v < 1 ? fixed(v, 1) : fixed(v, 0)) + "x"});
+    } else {
+      double xstep = nice_step(x.hi - x.lo, 6);
+      for (double v : linear_ticks(x.lo, x.hi, xstep)) xt.push_back({v, tick_label(v, xstep)});
+    }
   }
-  for (double v : xt) {
-    double px = x.map(v);
+  // Explicit ticks (run names) may be too many to print: label every k-th so labels keep ~90 px apart.
+  size_t every = 1;
+  if (!c.x_ticks.empty() && xt.size() > 1) {
+    double px_per_tick = (x.p1 - x.p0) / static_cast<double>(xt.size());
+    every = static_cast<size_t>(std::ceil(95.0 / std::max(1.0, px_per_tick)));
+  }
+  for (size_t i = 0; i < xt.size(); ++i) {
+    double px = x.map(xt[i].first);
     o += "<line x1=\"" + num(px) + "\" y1=\"" + num(y.p0) + "\" x2=\"" + num(px) + "\" y2=\"" + num(y.p1) +
          "\" stroke=\"#eeeeee\"/>\n";
-    o += "<text x=\"" + num(px) + "\" y=\"" + num(y.p0 + 14) + "\" text-anchor=\"middle\" font-size=\"10\">" +
-         (x.log ? (v < 1 ? fixed(v, 1) : fixed(v, 0)) + "x" : tick_label(v, xstep)) + "</text>\n";
+    if (i % every != 0) continue;
+    std::string label = xt[i].second, second;
+    auto nl = label.find('\n');
+    if (nl != std::string::npos) {
+      second = label.substr(nl + 1);
+      label = label.substr(0, nl);
+    }
+    o += "<text class=\"tick\" x=\"" + num(px) + "\" y=\"" + num(y.p0 + 16) +
+         "\" text-anchor=\"middle\" font-size=\"12\">" + xml_escape(label) + "</text>\n";
+    if (!second.empty())
+      o += "<text class=\"tick\" x=\"" + num(px) + "\" y=\"" + num(y.p0 + 30) +
+           "\" text-anchor=\"middle\" font-size=\"11\" fill=\"#555555\">" + xml_escape(second) + "</text>\n";
   }
   double ystep = nice_step(y.hi - y.lo, 5);
   for (double v : linear_ticks(y.lo, y.hi, ystep)) {
     double py = y.map(v);
     o += "<line x1=\"" + num(x.p0) + "\" y1=\"" + num(py) + "\" x2=\"" + num(x.p1) + "\" y2=\"" + num(py) +
          "\" stroke=\"#eeeeee\"/>\n";
-    o += "<text x=\"" + num(x.p0 - 5) + "\" y=\"" + num(py + 3) + "\" text-anchor=\"end\" font-size=\"10\">" +
-         tick_label(v, ystep) + "</text>\n";
+    o += "<text class=\"tick\" x=\"" + num(x.p0 - 6) + "\" y=\"" + num(py + 4) +
+         "\" text-anchor=\"end\" font-size=\"12\">" + tick_label(v, ystep) + "</text>\n";
   }
   o += "<rect x=\"" + num(x.p0) + "\" y=\"" + num(y.p1) + "\" width=\"" + num(x.p1 - x.p0) + "\" height=\"" +
        num(y.p0 - y.p1) + "\" fill=\"none\" stroke=\"#333333\"/>\n";
   o += "<text x=\"" + num((x.p0 + x.p1) / 2) + "\" y=\"" + num(top + c.height - 10) +
-       "\" text-anchor=\"middle\" font-size=\"11\">" + xml_escape(c.x_label) + (x.log ? " (log scale)" : "") +
+       "\" text-anchor=\"middle\" font-size=\"13\">" + xml_escape(c.x_label) + (x.log ? " (log scale)" : "") +
        "</text>\n";
-  o += "<text x=\"" + num(left + 14) + "\" y=\"" + num((y.p0 + y.p1) / 2) +
-       "\" text-anchor=\"middle\" font-size=\"11\" transform=\"rotate(-90 " + num(left + 14) + " " +
+  o += "<text x=\"" + num(left + 16) + "\" y=\"" + num((y.p0 + y.p1) / 2) +
+       "\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 " + num(left + 16) + " " +
        num((y.p0 + y.p1) / 2) + ")\">" + xml_escape(c.y_label) + "</text>\n";
-  // Series.
+  // Series, then the labels placed around every marker without overlaps.
+  std::vector<LabelRequest> requests;
+  std::vector<bool> request_muted;
+  std::vector<Box> markers;
   for (const auto& s : c.series) {
     std::string color = s.muted ? "#aaaaaa" : s.color;
     if (s.line && s.points.size() > 1) {
@@ -170,28 +194,43 @@ std::string render_chart(const Chart& c, double left, double top) {
       if (p.x_low && p.x_high)
         o += "<line class=\"errorbar\" x1=\"" + num(x.map(*p.x_low)) + "\" y1=\"" + num(py) + "\" x2=\"" +
              num(x.map(*p.x_high)) + "\" y2=\"" + num(py) + "\" stroke=\"" + color + "\"/>\n";
-      if (s.markers)
-        o += "<circle cx=\"" + num(px) + "\" cy=\"" + num(py) + "\" r=\"4.5\" fill=\"" + color +
+      if (s.markers) {
+        o += "<circle cx=\"" + num(px) + "\" cy=\"" + num(py) + "\" r=\"5\" fill=\"" + color +
              "\" stroke=\"#ffffff\"/>\n";
-      // Labels near the right edge go to the left of their marker so they stay inside the panel.
-      bool left_side = px > x.p1 - 6.0 * static_cast<double>(p.label.size()) - 10;
-      if (!p.label.empty())
-        o += "<text x=\"" + num(left_side ? px - 7 : px + 7) + "\" y=\"" + num(py - 7) + "\"" +
-             (left_side ? " text-anchor=\"end\"" : "") + " font-size=\"10\" fill=\"" +
-             (s.muted ? std::string("#888888") : std::string("#222222")) + "\">" + xml_escape(p.label) + "</text>\n";
+        markers.push_back({px - 6, py - 6, 12, 12});
+      }
+      if (!p.label.empty()) {
+        requests.push_back({px, py, p.label});
+        request_muted.push_back(s.muted);
+      }
     }
   }
-  // Legend (top-left inside the plot).
-  double ly = y.p1 + 12;
+  Box area{x.p0 + 1, y.p1 + 1, x.p1 - x.p0 - 2, y.p0 - y.p1 - 2};
+  auto placed = place_labels(requests, area, markers, kChartFontText);
+  for (size_t i = 0; i < placed.size(); ++i) {
+    const auto& pl = placed[i];
+    const auto& rq = requests[i];
+    if (pl.leader) {
+      // From the marker's edge to the nearest point of the label box.
+      double tx = std::clamp(rq.px, pl.box.x, pl.box.x + pl.box.w);
+      double ty = std::clamp(rq.py, pl.box.y, pl.box.y + pl.box.h);
+      o += "<line class=\"leader\" x1=\"" + num(rq.px) + "\" y1=\"" + num(rq.py) + "\" x2=\"" + num(tx) +
+           "\" y2=\"" + num(ty) + "\" stroke=\"#555555\" stroke-width=\"1\"/>\n";
+    }
+    o += "<text class=\"point-label\" x=\"" + num(pl.x) + "\" y=\"" + num(pl.y) + "\" font-size=\"" +
+         num(kChartFontText) + "\" fill=\"" + (request_muted[i] ? std::string("#777777") : std::string("#222222")) +
+         "\">" + xml_escape(rq.text) + "</text>\n";
+  }
+  // Legend: one row above the plot, under the note, so it never covers a point.
+  double lx = x.p0, ly = top + 56;
   for (const auto& s : c.series) {
     if (s.name.empty()) continue;
     std::string color = s.muted ? "#aaaaaa" : s.color;
-    o += "<line x1=\"" + num(x.p0 + 8) + "\" y1=\"" + num(ly - 3) + "\" x2=\"" + num(x.p0 + 22) + "\" y2=\"" +
-         num(ly - 3) + "\" stroke=\"" + color + "\" stroke-width=\"3\"" +
-         (s.dashed ? " stroke-dasharray=\"3,2\"" : "") + "/>\n";
-    o +=
-        "<text x=\"" + num(x.p0 + 26) + "\" y=\"" + num(ly) + "\" font-size=\"10\">" + xml_escape(s.name) + "</text>\n";
-    ly += 13;
+    o += "<line x1=\"" + num(lx) + "\" y1=\"" + num(ly - 4) + "\" x2=\"" + num(lx + 16) + "\" y2=\"" + num(ly - 4) +
+         "\" stroke=\"" + color + "\" stroke-width=\"3\"" + (s.dashed ? " stroke-dasharray=\"3,2\"" : "") + "/>\n";
+    o += "<text class=\"legend\" x=\"" + num(lx + 20) + "\" y=\"" + num(ly) + "\" font-size=\"12\">" +
+         xml_escape(s.name) + "</text>\n";
+    lx += 20 + text_box(s.name, 12).w + 14;
   }
   o += "</g>\n";
   return o;

@@ -3,6 +3,7 @@
 // bars, labels) and a legend. Every coordinate is printed with fixed precision so the output is
 // byte-stable. Used by the Pareto plot, throughput curves, latency percentiles and history trends.
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,13 @@ struct Chart {
   double width = 520, height = 360;
   std::vector<ChartSeries> series;
   std::optional<double> y_min, y_max, x_min, x_max;  // forced axis ends
+  std::optional<double> y_floor, y_ceil;             // the automatic y range never goes past these (0, 100)
+  std::vector<std::pair<double, std::string>> x_ticks;  // explicit x ticks (position, label; "\n" = 2 lines)
   std::string note;                                  // small text under the title
 };
+
+// Font sizes (px at 1:1 scale; the page shows charts unscaled at 1400 px wide, so nothing is below 11 px).
+inline constexpr double kChartFontTitle = 15, kChartFontText = 12, kChartFontAxis = 13;
 
 // One <g> element drawing the chart with its top-left corner at (left, top).
 std::string render_chart(const Chart& chart, double left = 0, double top = 0);

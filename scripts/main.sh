@@ -18,6 +18,10 @@ if [ -n "${HYBENCH_MODEL:-}" ]; then
   ./build/hybench report --db hybench.db --out hybench-report
   echo "report: hybench-report/index.html" >&2
 else
-  ./build/hybench run studies/quickstart.json --db quickstart.db --out quickstart-report "${data_args[@]}"
-  echo "report: quickstart-report/index.html" >&2
+  # The gate's verdict is not the job's: 1 (no candidate passes) and 4 (no decision: too little data, which
+  # is what the quickstart's few items give) still mean the study ran and the report was written.
+  rc=0
+  ./build/hybench run studies/quickstart.json --db quickstart.db --out quickstart-report "${data_args[@]}" || rc=$?
+  case "$rc" in 0 | 1 | 4) ;; *) exit "$rc" ;; esac
+  echo "report: quickstart-report/index.html (gate exit $rc)" >&2
 fi

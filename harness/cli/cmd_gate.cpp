@@ -18,7 +18,8 @@ void add_gate_command(CLI::App& root, int& exit_code) {
   cmd->footer(
       "For each candidate and suite, a paired non-inferiority test against the baseline on the items both\n"
       "answered (per-suite margins from the policy), plus a minimum throughput ratio at a chosen workload.\n"
-      "Prints every number used. Exit 0 when a candidate passes, 1 when none does. See docs/REPORTS.md.");
+      "Prints every number used. Exit 0 when a candidate passes, 1 when none does, 4 when the data cannot\n"
+      "decide (too few items per suite, or degenerate scores). See docs/REPORTS.md.");
   struct Opts {
     std::string db = "hybench.db";
     std::string baseline, policy;
@@ -43,13 +44,14 @@ void add_gate_command(CLI::App& root, int& exit_code) {
       throw Error(ErrorCode::usage,
                   "gate policy '" + o->policy + "' does not exist; pass a policy JSON file with --policy");
     auto policy = reports::parse_gate_policy(read_json_file(o->policy), o->policy);
+    policy.origin = "policy " + o->policy;
     reports::ResultsDb db(o->db);
     auto study = reports::collect_study(db, db.select_runs(o->runs), o->baseline);
     auto decision = reports::run_gate(study, o->candidates, policy);
     std::string out = o->json ? reports::render_gate_json(decision) : reports::render_gate_text(decision, policy);
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
-    exit_code = decision.chosen ? kExitOk : kExitVerdictFailed;
+    exit_code = reports::gate_exit_code(decision);
   });
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "harness/base/error.h"
+#include "harness/base/files.h"
 #include "harness/cli/commands.h"
 #include "reports/report.h"
 #include "reports/results_db.h"
@@ -24,6 +25,7 @@ void add_report_command(CLI::App& root, int& exit_code) {
     std::vector<std::string> runs;
     std::string out;
     std::string baseline;
+    std::string policy;
   };
   auto opts = std::make_shared<Opts>();
   cmd->add_option("--db", opts->db, "results database (an existing file)")->capture_default_str();
@@ -32,9 +34,18 @@ void add_report_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--baseline", opts->baseline,
                   "baseline model (display name) for relative throughput; default: the one with the fewest Mamba "
                   "layers");
+  cmd->add_option("--policy", opts->policy,
+                  "gate policy JSON for the page's decision (default: the default gate, labelled as such)");
   cmd->callback([opts, &exit_code] {
-    reports::ResultsDb db(opts->db);
     reports::ReportOptions ro;
+    if (!opts->policy.empty()) {
+      if (!file_exists(opts->policy))
+        throw Error(ErrorCode::usage,
+                    "gate policy '" + opts->policy + "' does not exist; pass a policy JSON file with --policy");
+      ro.gate_policy = read_json_file(opts->policy);
+      ro.gate_source = opts->policy;
+    }
+    reports::ResultsDb db(opts->db);
     ro.runs = opts->runs;
     ro.out_dir = opts->out;
     ro.baseline = opts->baseline;

@@ -157,17 +157,22 @@ int run_study(const RunArgs& a) {
   ro.runs = {run_name};
   ro.out_dir = out_dir;
   ro.baseline = study.baseline;
+  if (!study.gate.is_null()) {
+    ro.gate_policy = study.gate;
+    ro.gate_source = a.study;
+  }
   reports::prepare_output_dir(out_dir);
   auto files = reports::write_report(db, ro);
   log_info("report: {}/index.html ({} files)", out_dir, files.size());
   if (!study.gate.is_null()) {
     auto policy = reports::parse_gate_policy(study.gate, a.study + ": /gate");
+    policy.origin = "study gate policy (" + a.study + ")";
     auto data = reports::collect_study(db, db.select_runs({run_name}), study.baseline);
     auto decision = reports::run_gate(data, {}, policy);
     std::string text = reports::render_gate_text(decision, policy);
     std::fwrite(text.data(), 1, text.size(), stdout);
     write_file(out_dir + "/gate.json", reports::render_gate_json(decision));
-    return decision.chosen ? kExitOk : kExitVerdictFailed;
+    return reports::gate_exit_code(decision);
   }
   return kExitOk;
 }

@@ -37,6 +37,21 @@ Interval clt_interval(const Estimate& e, double confidence) {
   return {e.mean - z * e.se, e.mean + z * e.se};
 }
 
+Interval score_interval(double mean, double se, int64_t n, double confidence, double lo, double hi) {
+  if (n <= 0) return {lo, hi};
+  if (lo == 0 && hi == 1 && mean >= 0 && mean <= 1) {
+    double n_eff = se > 0 ? mean * (1 - mean) / (se * se) : static_cast<double>(n);
+    if (!(n_eff > 0)) n_eff = static_cast<double>(n);  // mean 0 or 1 with a positive se cannot happen; be safe
+    double z = z_for_confidence(confidence);
+    double denom = 1 + z * z / n_eff;
+    double centre = (mean + z * z / (2 * n_eff)) / denom;
+    double half = z * std::sqrt(mean * (1 - mean) / n_eff + z * z / (4 * n_eff * n_eff)) / denom;
+    return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+  }
+  double z = z_for_confidence(confidence);
+  return {std::max(lo, mean - z * se), std::min(hi, mean + z * se)};
+}
+
 Estimate over_items(const std::vector<std::vector<double>>& samples_per_item) {
   std::vector<double> means;
   for (const auto& item : samples_per_item) {

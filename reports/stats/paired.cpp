@@ -126,6 +126,27 @@ McNemarResult mcnemar(const std::vector<double>& a, const std::vector<double>& b
   return mcnemar(a_only, b_only);
 }
 
+Interval newcombe_paired(const std::vector<double>& a, const std::vector<double>& b, double confidence) {
+  const size_t n = std::min(a.size(), b.size());
+  if (n == 0) return {-1, 1};
+  double both = 0, a_only = 0, b_only = 0, neither = 0;
+  for (size_t i = 0; i < n; ++i) {
+    bool x = a[i] > 0.5, y = b[i] > 0.5;
+    (x && y ? both : x ? a_only : y ? b_only : neither) += 1;
+  }
+  const double nn = static_cast<double>(n);
+  const double pa = (both + a_only) / nn, pb = (both + b_only) / nn;
+  Interval wa = wilson(static_cast<int64_t>(both + a_only), static_cast<int64_t>(n), confidence);
+  Interval wb = wilson(static_cast<int64_t>(both + b_only), static_cast<int64_t>(n), confidence);
+  // Correlation of the pairs from the 2x2 table (0 when a margin is empty).
+  double marg = (both + a_only) * (neither + b_only) * (both + b_only) * (neither + a_only);
+  double phi = marg > 0 ? (both * neither - a_only * b_only) / std::sqrt(marg) : 0;
+  const double d = pb - pa;
+  double lo2 = (pb - wb.low) * (pb - wb.low) - 2 * phi * (pb - wb.low) * (wa.high - pa) + (wa.high - pa) * (wa.high - pa);
+  double hi2 = (wb.high - pb) * (wb.high - pb) - 2 * phi * (wb.high - pb) * (pa - wa.low) + (pa - wa.low) * (pa - wa.low);
+  return {std::max(-1.0, d - std::sqrt(std::max(0.0, lo2))), std::min(1.0, d + std::sqrt(std::max(0.0, hi2)))};
+}
+
 NonInferiorityResult non_inferiority(const std::vector<double>& a, const std::vector<double>& b, double margin,
                                      double alpha, int iterations, uint64_t seed) {
   NonInferiorityResult out;

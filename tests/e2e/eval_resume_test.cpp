@@ -144,7 +144,7 @@ TEST_F(EvalEndToEnd, ReportWritesSummaryFiles) {
                        path("r.out"), path("r.err"), 60);
   ASSERT_EQ(rc, 0) << read_file(path("r.err"));
   auto j = nlohmann::json::parse(read_file(path("rep/summary.json")));
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   std::set<std::string> metrics;
   for (const auto& row : j["rows"]) {
     EXPECT_EQ(row["run"], "nightly");

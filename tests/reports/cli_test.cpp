@@ -53,7 +53,7 @@ TEST_F(Cli, ReportErrorsAreOneLineAndExit2) {
 }
 
 TEST_F(Cli, GateExitCodes) {
-  std::ofstream(dir_ + "/ok.json") << R"({"suites": {"gsm8k": 0.04, "aime": 0.10},
+  std::ofstream(dir_ + "/ok.json") << R"({"suites": {"gsm8k": 0.04, "aime": 0.10}, "min_items": {"aime": 30},
       "throughput": {"shape": "1024:256", "load": 32, "min_ratio": 1.2}})";
   ASSERT_EQ(run("gate --db " + dir_ + "/study.db --baseline teacher --policy " + dir_ + "/ok.json --json"), 0) << err();
   auto j = nlohmann::json::parse(out());
@@ -62,6 +62,13 @@ TEST_F(Cli, GateExitCodes) {
       << R"({"default_margin": 0.0, "throughput": {"shape": "1024:256", "min_ratio": 9}})";
   EXPECT_EQ(run("gate --db " + dir_ + "/study.db --baseline teacher --policy " + dir_ + "/strict.json"), 1) << err();
   EXPECT_NE(out().find("chosen: none"), std::string::npos) << out();
+  // aime's 30 problems are under the default minimum of 100 items: no decision, its own exit code.
+  std::ofstream(dir_ + "/default.json") << R"({"throughput": {"shape": "1024:256", "min_ratio": 1.2}})";
+  EXPECT_EQ(run("gate --db " + dir_ + "/study.db --baseline teacher --policy " + dir_ + "/default.json"), 4) << err();
+  EXPECT_NE(out().find("decision: no decision: too little data"), std::string::npos) << out();
+  EXPECT_NE(out().find("aime: n=30 paired items < min_items 100"), std::string::npos) << out();
+  EXPECT_EQ(run("gate --db " + dir_ + "/study.db --baseline teacher --json --policy " + dir_ + "/default.json"), 4);
+  EXPECT_EQ(nlohmann::json::parse(out())["decision"], "no_decision");
 }
 
 TEST_F(Cli, CompareAndHistory) {
@@ -71,6 +78,23 @@ TEST_F(Cli, CompareAndHistory) {
       << err();
   EXPECT_NE(out().find("| study | aime |"), std::string::npos) << out();
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/h.svg"));
+  // No silent overwrite: the same SVG path again is refused, --force overwrites.
+  std::ofstream(dir_ + "/h.svg") << "keep me";
+  EXPECT_EQ(run("history --db " + dir_ + "/study.db --model H-30 --metric accuracy --svg " + dir_ + "/h.svg"), 2);
+  EXPECT_NE(err().find("exists; pass --force"), std::string::npos) << err();
+  EXPECT_EQ(read_file(dir_ + "/h.svg"), "keep me");
+  EXPECT_EQ(run("history --db " + dir_ + "/study.db --model H-30 --metric accuracy --force --svg " + dir_ + "/h.svg"),
+            0);
+  EXPECT_EQ(read_file(dir_ + "/h.svg").rfind("<svg", 0), 0u);
+  // Without --svg the file is named after the model and metric (in the working directory).
+  std::string cmd = "cd " + dir_ + " && " + bin_ + " history --db study.db --model H-30 --metric output_tok_per_s >" +
+                    dir_ + "/stdout 2>" + dir_ + "/stderr";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << err();
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/history-H-30-output_tok_per_s.svg")) << out();
+  // A wrong metric: a short did-you-mean, not every stored name.
+  EXPECT_EQ(run("history --db " + dir_ + "/study.db --model H-30 --metric ttft_ms.p5"), 2);
+  EXPECT_NE(err().find("did you mean 'ttft_ms.p50'"), std::string::npos) << err();
+  EXPECT_LT(err().size(), 300u) << err();
 }
 
 }  // namespace

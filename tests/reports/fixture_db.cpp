@@ -14,6 +14,21 @@ uint64_t splitmix(uint64_t x) {
 double r3(double v) { return std::round(v * 1000.0) / 1000.0; }
 }  // namespace
 
+namespace {
+// The short shape as planned, then 8192:1024 at 30 tok/s per user with the speed-up over 1 scaled by long_gain
+// (hybrids gain more at long contexts).
+void short_and_long(FixtureBuilder& b, int64_t run, int64_t model, const PerfPlan& p, double long_gain,
+                    uint64_t long_seed) {
+  b.perf(run, model, p);
+  PerfPlan lng = p;
+  lng.shape = "8192:1024";
+  lng.single_user_tok_per_s = 30;
+  lng.speedup = 1 + (p.speedup - 1) * long_gain;
+  lng.seed = long_seed;
+  b.perf(run, model, lng);
+}
+}  // namespace
+
 double unit_hash(uint64_t a, uint64_t b, uint64_t c) {
   uint64_t h = splitmix(splitmix(splitmix(a) ^ b) ^ c);
   return static_cast<double>(h >> 11) / 9007199254740992.0;
@@ -166,13 +181,56 @@ void build_study_fixture(const std::string& path) {
     b.quality(run, id, {"aime", "", 30, 8, {"accuracy"}, s.aime, 23});
     PerfPlan p;
     p.speedup = s.speedup;
+    short_and_long(b, run, id, p, 3, 8);
+  }
+  b.finish(run);
+}
+
+void build_family_fixture(const std::string& path) {
+  FixtureBuilder b(path);
+  int64_t run = b.run("family");
+  struct Spec {
+    FixtureModel m;
+    double gsm8k, math, gpqa, mbpp, speedup;
+  };
+  std::vector<Spec> specs = {{{"teacher", 50, 0}, 0.82, 0.70, 0.45, 0.62, 1.0},
+                             {{"H-25", 25, 25}, 0.815, 0.695, 0.445, 0.615, 1.42},
+                             {{"H-30", 20, 30}, 0.81, 0.69, 0.44, 0.61, 1.47},
+                             {{"H-40", 10, 40}, 0.76, 0.62, 0.40, 0.55, 1.50},
+                             {{"H-50", 0, 50}, 0.60, 0.45, 0.33, 0.40, 2.60}};
+  for (const auto& s : specs) {
+    int64_t id = b.model(s.m);
+    b.quality(run, id, {"gsm8k", "chat0", 1319, 1, {"accuracy/flexible", "accuracy/strict"}, s.gsm8k, 31});
+    b.quality(run, id, {"math500", "", 500, 1, {"accuracy"}, s.math, 32});
+    b.quality(run, id, {"gpqa", "", 198, 4, {"accuracy"}, s.gpqa, 33});
+    b.quality(run, id, {"mbpp", "", 500, 1, {"pass@1"}, s.mbpp, 34});
+    PerfPlan p;
+    p.concurrency = {1, 8, 32, 128};
+    p.speedup = s.speedup;
+    short_and_long(b, run, id, p, 2.5, 9);
+  }
+  b.finish(run);
+}
+
+void build_tiny_fixture(const std::string& path) {
+  FixtureBuilder b(path);
+  int64_t run = b.run("quickstart");
+  std::vector<FixtureModel> models = {{"teacher", 4, 0}, {"H-25", 3, 1}, {"H-30", 2, 2}, {"H-40", 1, 3}};
+  double speed = 1.0;
+  for (const auto& m : models) {
+    int64_t id = b.model(m);
+    b.quality(run, id, {"gsm8k", "", 4, 1, {"accuracy/flexible", "accuracy/strict"}, 0.0, 41});
+    b.quality(run, id, {"math500", "", 4, 1, {"accuracy"}, 0.0, 42});
+    b.quality(run, id, {"aime24", "", 3, 2, {"accuracy"}, 0.0, 43});
+    b.quality(run, id, {"gpqa", "", 4, 1, {"accuracy"}, 0.0, 44});
+    PerfPlan p;
+    p.shape = "16:32";
+    p.concurrency = {1, 4};
+    p.repeats = 2;
+    p.speedup = speed;
+    p.noise = 0.05;
     b.perf(run, id, p);
-    PerfPlan lng;
-    lng.shape = "8192:1024";
-    lng.single_user_tok_per_s = 30;
-    lng.speedup = 1 + (s.speedup - 1) * 3;
-    lng.seed = 8;
-    b.perf(run, id, lng);
+    speed += 0.1;
   }
   b.finish(run);
 }

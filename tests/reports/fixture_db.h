@@ -59,4 +59,17 @@ class FixtureBuilder {
 // the long shape).
 void build_study_fixture(const std::string& path);
 
+// A realistic scripted family (run "family"): teacher and H-25/H-30/H-40/H-50 with hundreds of items per suite
+// (gsm8k/chat0 1319, math500 500, gpqa 198 x 4 samples, mbpp 500) and concurrency sweeps 1..128 with 3 repeats at
+// 1024:256 (H-25, H-30 and H-40 within 4% of each other in throughput, so their labels crowd) and 8192:1024.
+// With kFamilyGatePolicy the gate recommends H-30.
+void build_family_fixture(const std::string& path);
+inline constexpr const char* kFamilyGatePolicy =
+    R"({"default_margin": 0.03, "throughput": {"shape": "1024:256", "load_kind": "concurrency", "load": 32,
+        "min_ratio": 1.2}})";
+
+// The quickstart's shape of data (run "quickstart"): teacher, H-25, H-30, H-40 with 3-4 items per suite, every
+// score 0 (random weights), and a 2-level sweep at 16:32 with 2 repeats. No gate can decide on it.
+void build_tiny_fixture(const std::string& path);
+
 }  // namespace hb::reports::testing

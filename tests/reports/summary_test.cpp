@@ -55,10 +55,54 @@ TEST_F(SummaryTest, GoldenSummaryFiles) {
   expect_golden("summary.md", read_file(dir_ + "/out/summary.md"));
   expect_golden("summary.json", read_file(dir_ + "/out/summary.json"));
   auto j = nlohmann::json::parse(read_file(dir_ + "/out/summary.json"));
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(j["rows"].size(), 15u);
-  for (const char* key : {"run", "model", "suite", "metric", "n", "value", "stderr"})
+  for (const char* key : {"run", "model", "suite", "metric", "n", "value", "stderr", "ci95"})
     EXPECT_TRUE(j["rows"][0].contains(key));
+  EXPECT_EQ(j["baseline"], "teacher");
+  EXPECT_EQ(j["frontier"].size(), 6u);  // 2 shapes x (average + 2 suites)
+  EXPECT_EQ(j["throughput"].size(), 5u * 2u * 3u);  // models x shapes x load levels
+  EXPECT_EQ(j["decision"]["decision"], "no_decision");  // aime's 30 problems are under the default minimum
+}
+
+// The decision a CI job reads without the HTML: the recommendation, its rule, the frontier and throughput.
+TEST(SummaryJson, FamilyDecisionFrontierAndThroughput) {
+  std::string dir = temp_dir("family");
+  testing::build_family_fixture(dir + "/f.db");
+  ResultsDb db(dir + "/f.db");
+  ReportOptions o;
+  o.out_dir = dir + "/out";
+  o.gate_policy = nlohmann::json::parse(testing::kFamilyGatePolicy);
+  o.gate_source = "family.json";
+  write_report(db, o);
+  auto j = nlohmann::json::parse(read_file(dir + "/out/summary.json"));
+  EXPECT_EQ(j["decision"]["decision"], "chosen");
+  EXPECT_EQ(j["decision"]["chosen"], "H-30");
+  EXPECT_EQ(j["decision"]["policy"]["origin"], "study gate policy (family.json)");
+  EXPECT_NE(j["decision"]["policy"]["text"].get<std::string>().find("1024:256 concurrency=32 at least 1.20x"),
+            std::string::npos);
+  bool checked = false;
+  for (const auto& panel : j["frontier"]) {
+    if (panel["shape"] != "1024:256" || panel["panel"] != "average") continue;
+    checked = true;
+    std::vector<std::string> on = panel["on_frontier"];
+    EXPECT_NE(std::find(on.begin(), on.end(), "teacher"), on.end());
+    EXPECT_NE(std::find(on.begin(), on.end(), "H-50"), on.end());
+    for (const auto& pt : panel["points"]) {
+      EXPECT_LE(pt["y_ci95"][0].get<double>(), pt["y"].get<double>());
+      EXPECT_GE(pt["y_ci95"][1].get<double>(), pt["y"].get<double>());
+      EXPECT_TRUE(pt["x_range"].is_array());
+      EXPECT_GT(pt["tok_per_s"].get<double>(), 0);
+    }
+  }
+  EXPECT_TRUE(checked);
+  int peaks = 0;
+  for (const auto& t : j["throughput"]) peaks += t["peak"].get<bool>() ? 1 : 0;
+  EXPECT_EQ(peaks, 5 * 2);  // one peak per model and shape
+  std::string html = read_file(dir + "/out/index.html");
+  EXPECT_NE(html.find("Recommended: H-30"), std::string::npos);
+  EXPECT_NE(html.find("<b>Rule</b> (study gate policy (family.json))"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(SummaryTest, SameInputSameBytes) {

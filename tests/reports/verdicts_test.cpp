@@ -40,7 +40,7 @@ TEST_F(GateTest, PicksTheFastestRatioTheNumbersJustify) {
   ResultsDb db(db_path_);
   auto study = collect_study(db, db.runs(), "teacher");
   // gsm8k within 4 points, aime within 10: H-25 and H-30 pass, H-30b and H-40 lose too much.
-  auto policy = policy_from(R"({"suites": {"gsm8k": {"margin": 0.04}, "aime": {"margin": 0.10}},
+  auto policy = policy_from(R"({"suites": {"gsm8k": {"margin": 0.04}, "aime": {"margin": 0.10, "min_items": 30}},
                                 "throughput": {"shape": "1024:256", "load": 32, "min_ratio": 1.2}})");
   auto d = run_gate(study, {}, policy);
   ASSERT_TRUE(d.chosen);
@@ -59,12 +59,25 @@ TEST_F(GateTest, PicksTheFastestRatioTheNumbersJustify) {
   std::string text = render_gate_text(d, policy);
   EXPECT_NE(text.find("chosen: H-30"), std::string::npos) << text;
   EXPECT_NE(text.find("1.80x"), std::string::npos) << text;
+  // Every check leads with the number that decided it, next to its threshold; p-values are secondary.
+  for (const auto& c : d.candidates)
+    for (const auto& s : c.suites) {
+      EXPECT_EQ(s.decided_by.find("one-sided 95% lower bound "), 0u) << s.decided_by;
+      EXPECT_NE(s.decided_by.find(s.passed ? " > -" : " <= -"), std::string::npos) << s.decided_by;
+      EXPECT_NE(s.decided_by.find(" margin points"), std::string::npos) << s.decided_by;
+      EXPECT_NE(s.reason.find("; secondary: p "), std::string::npos) << s.reason;
+    }
+  EXPECT_NE(text.find("PASS throughput at 1024:256 concurrency=32: ratio 1.80x >= 1.20x min ratio"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rule: non-inferior to the baseline on aime within 10.0 points, gsm8k within 4.0 points"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(GateTest, TighterMarginsPickTheSaferRatio) {
   ResultsDb db(db_path_);
   auto study = collect_study(db, db.runs(), "teacher");
-  auto policy = policy_from(R"({"suites": {"gsm8k": 0.02, "aime": 0.05},
+  auto policy = policy_from(R"({"suites": {"gsm8k": 0.02, "aime": 0.05}, "min_items": {"aime": 30},
                                 "throughput": {"shape": "1024:256", "min_ratio": 1.2}})");
   auto d = run_gate(study, {}, policy);
   ASSERT_TRUE(d.chosen);
@@ -188,6 +201,37 @@ TEST(Compare, FlagsAThroughputDropOutsideTheBand) {
   for (const auto& q : r.quality) EXPECT_FALSE(q.regression);
 }
 
+TEST(Compare, ACiBelowZeroThatIsNotSignificantSaysWhy) {
+  // Two suites with the same small one-way drop (5 discordant pairs of 30): the 95% interval lies below 0 but
+  // exact McNemar p is 0.0625 (the issue's case): the row says "ok" only with the reason.
+  std::string dir = temp_dir("cibelow");
+  {
+    FixtureBuilder b(dir + "/c.db");
+    int64_t model = b.model({"H-30", 20, 30});
+    int64_t r1 = b.run("night-1");
+    b.quality(r1, model, {"gsm8k", "", 30, 1, {"accuracy"}, 0.8, 3});
+    b.quality(r1, model, {"math500", "", 30, 1, {"accuracy"}, 0.8, 3});
+    int64_t r2 = b.run("night-2");
+    b.quality(r2, model, {"gsm8k", "", 30, 1, {"accuracy"}, 0.6, 3});
+    b.quality(r2, model, {"math500", "", 30, 1, {"accuracy"}, 0.6, 3});
+  }
+  ResultsDb db(dir + "/c.db");
+  auto r = compare_runs(collect_study(db, {db.run("night-1")}, ""), collect_study(db, {db.run("night-2")}, ""),
+                        CompareOptions{});
+  ASSERT_EQ(r.quality.size(), 2u);
+  const auto& q = r.quality[0];
+  EXPECT_FALSE(q.regression);
+  EXPECT_EQ(q.ci_method, "Newcombe paired score");
+  EXPECT_GE(q.ci_low, -1.0);
+  EXPECT_NEAR(q.p, 0.0625, 1e-9);
+  EXPECT_LT(q.ci_high, 0.0) << q.ci_low << " " << q.ci_high;  // the case the issue saw labelled a bare "ok"
+  EXPECT_NE(q.decided_by.find("> alpha 0.050"), std::string::npos) << q.decided_by;
+  EXPECT_NE(q.decided_by.find("a possible drop, not a confirmed one"), std::string::npos) << q.decided_by;
+  std::string text = render_compare_text(r, CompareOptions{});
+  EXPECT_NE(text.find("ok: Holm p "), std::string::npos) << text;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(StudyData, TwoSuiteVersionsKeepTheLatestAndWarn) {
   std::string dir = temp_dir("versions");
   {
@@ -258,6 +302,13 @@ TEST(History, TrendOverRuns) {
   EXPECT_NE(table.find("nightly-2"), std::string::npos);
   auto svg = render_history_svg(points, "H-30", "accuracy/flexible");
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  // Integer ticks named after the runs, with their dates; no fractional run positions.
+  EXPECT_NE(svg.find(">nightly-1</text>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find(">nightly-2</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">2026-01-01</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">1.5</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">2.5</text>"), std::string::npos);
+  EXPECT_EQ(default_history_svg_name("H-30", "accuracy/flexible"), "history-H-30-accuracy_flexible.svg");
   auto perf = metric_history(db, "H-30", "output_tok_per_s");
   EXPECT_EQ(perf.size(), 6u);  // 2 runs x 3 load levels
   auto ttft = metric_history(db, "H-30", "ttft_ms.p50");
@@ -267,6 +318,10 @@ TEST(History, TrendOverRuns) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("did you mean 'accuracy/flexible'"), std::string::npos) << e.message();
+    // Three names at most, then a count, not every metric of the model.
+    EXPECT_NE(e.message().find("metrics stored for it)"), std::string::npos) << e.message();
+    EXPECT_EQ(e.message().find("tpot_ms.p99"), std::string::npos) << e.message();
+    EXPECT_LT(e.message().size(), 220u) << e.message();
   }
   EXPECT_THROW(metric_history(db, "H-3O", "accuracy"), Error);
 }
