@@ -95,8 +95,8 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path) {
                                       ", newer than this hybench supports (" +
                                       std::to_string(store::Store::schema_version()) + "); upgrade hybench");
   auto s = db_->prepare(
-      "SELECT id, name, kind, status, COALESCE(git_sha,''), config_hash, config_json, COALESCE(environment_json,'') "
-      "FROM runs ORDER BY id");
+      "SELECT id, name, kind, status, COALESCE(git_sha,''), config_hash, config_json, COALESCE(environment_json,''), "
+      "COALESCE(started_at,'') FROM runs ORDER BY id");
   while (s.step()) {
     RunInfo r;
     r.id = s.int64(0);
@@ -107,6 +107,7 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path) {
     r.config_hash = s.text(5);
     r.config = parse_json_or(s.text(6), nlohmann::json::object());
     r.environment = parse_json_or(s.text(7), nlohmann::json::object());
+    r.started_at = s.text(8);
     runs_.push_back(std::move(r));
   }
   if (runs_.empty())

@@ -24,6 +24,7 @@ struct RunInfo {
   std::string status;
   std::string git_sha;
   std::string config_hash;
+  std::string started_at;  // ISO-8601 UTC
   nlohmann::json config = nlohmann::json::object();
   nlohmann::json environment = nlohmann::json::object();
 };
