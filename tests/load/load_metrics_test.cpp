@@ -241,17 +241,17 @@ TEST(LoadSpec, SloPercentileKeys) {
 
 TEST(Metrics, LatenciesCountFromWhenTheRequestWasDueWithConnectTimeApart) {
   PointRun run;
-  // Open loop: due at 0, dispatched 2 ms late, held by the client and connecting until 15 ms (5 ms connect),
-  // first token at 115 ms.
-  RequestTrace t = trace(0, 15 * kMs, 100, 10, 5);
-  t.scheduled_ns = 0;
-  t.dispatch_ns = 2 * kMs;
+  // Open loop: due at 1 ms, dispatched 2 ms late, held by the client and connecting until 16 ms (5 ms
+  // connect), first token at 116 ms.
+  RequestTrace t = trace(0, 16 * kMs, 100, 10, 5);
+  t.scheduled_ns = 1 * kMs;
+  t.dispatch_ns = 3 * kMs;
   t.result.connect_ns = 5 * kMs;
   run.traces.push_back(t);
   run.traces.push_back(trace(1, 20 * kMs, 100, 10, 5));  // a reused connection: no connect time
   run.start_ns = 0;
   PointMetrics m = compute_metrics(run, Slo{}, 5);
-  EXPECT_DOUBLE_EQ(m.ttft_ms.max, 115) << "from when it was due, not from the send at 15 ms";
+  EXPECT_DOUBLE_EQ(m.ttft_ms.max, 115) << "from when it was due, not from the send at 16 ms";
   EXPECT_DOUBLE_EQ(m.e2e_ms.max, 155);
   EXPECT_DOUBLE_EQ(m.tpot_ms.p50, 10) << "TPOT does not depend on the origin";
   EXPECT_EQ(m.connect_ms.n, 1);

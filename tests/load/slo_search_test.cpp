@@ -1,6 +1,7 @@
 // `--concurrency auto`: the SLO search against the in-process loopback server with a load-dependent latency
 // model (inter-token delay = 10 ms x streams in flight when the request arrived), so the answer is known:
-// TPOT p90 <= 47 ms holds up to 4 streams and fails from 5.
+// TPOT <= 47 ms for 75% of requests holds up to 4 streams (40 ms) and fails from 5 (50 ms). p75, not p99:
+// on this shared 2-core machine one request in twelve can be late by tens of ms.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -69,7 +70,7 @@ TEST(SloSearch, FindsTheHighestConcurrencyMeetingTheSloStoresEveryProbeAndResume
   o.model_name = "loopback";
   o.shapes = {{10, kTokens}};
   o.requests = 12;
-  o.slo = parse_slo("tpot_p90=47");
+  o.slo = parse_slo("tpot_p75=47");
   SearchOptions s;
   s.kind = LoadKind::concurrency;
   s.max_load = 64;
@@ -97,7 +98,7 @@ TEST(SloSearch, FindsTheHighestConcurrencyMeetingTheSloStoresEveryProbeAndResume
   ASSERT_TRUE(q.step());
   EXPECT_EQ(q.int64(0), 6) << "every probe is a stored point";
   std::string text = render_search(out.shapes, o.slo);
-  EXPECT_NE(text.find("highest concurrency meeting TPOT <= 47 ms at p90: 4"), std::string::npos) << text;
+  EXPECT_NE(text.find("highest concurrency meeting TPOT <= 47 ms at p75: 4"), std::string::npos) << text;
   EXPECT_NE(text.find("fails"), std::string::npos) << text;
   auto j = ss.to_json();
   EXPECT_EQ(j["best"]["concurrency"], 4);
