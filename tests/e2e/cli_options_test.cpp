@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "e2e_fixture.h"
 #include "harness/base/files.h"
 
 namespace hb::test {
@@ -17,28 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Cli : public ::testing::Test {
+class Cli : public E2eTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("hb_cli_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(dir_);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string start_server() {
-    server_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{std::string(HB_BINARY_DIR) + "/hb_loopback_server", "--port-file", path("port")},
-        path("server.out"), path("server.err"));
-    for (int i = 0; i < 500 && !fs::exists(path("port")); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::string port = read_file(path("port"));
-    while (!port.empty() && (port.back() == '\n' || port.back() == ' ')) port.pop_back();
-    return "http://127.0.0.1:" + port + "/v1";
-  }
+  std::string start_server() { return start_loopback({}); }
   int hybench(std::vector<std::string> args) {
     args.insert(args.begin(), std::string(HB_BINARY_DIR) + "/hybench");
     int rc = run_program(args, path("out"), path("err"), 120);
@@ -46,8 +28,6 @@ class Cli : public ::testing::Test {
     out_ = read_file(path("out"));
     return rc;
   }
-  fs::path dir_;
-  std::unique_ptr<ChildProcess> server_;
   std::string out_, err_;
 };
 

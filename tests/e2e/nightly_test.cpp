@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "e2e_fixture.h"
 #include "harness/base/clock.h"
 #include "harness/base/files.h"
 #include "harness/store/sqlite.h"
@@ -20,33 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Nightly : public ::testing::Test {
+class Nightly : public E2eTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("hb_nightly_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(dir_);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
   // A schedule-mode server: first token after 10 ms, then a token every `itl_ms`.
   void start_server(int itl_ms) {
-    server_.reset();
-    fs::remove(path("port"));
-    server_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{std::string(HB_BINARY_DIR) + "/hb_loopback_server", "--port-file", path("port"), "--log",
-                                 path("requests.log"), "--mode", "schedule", "--first-token-ms", "10", "--itl-ms",
-                                 std::to_string(itl_ms), "--tokens", "8"},
-        path("server.out"), path("server.err"));
-    for (int i = 0; i < 500 && !fs::exists(path("port")); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    ASSERT_TRUE(fs::exists(path("port"))) << read_file(path("server.err"));
-    std::string port = read_file(path("port"));
-    while (!port.empty() && (port.back() == '\n' || port.back() == ' ')) port.pop_back();
-    url_ = "openai:http://127.0.0.1:" + port + "/v1";
+    url_ = "openai:" + start_loopback({"--log", path("requests.log"), "--mode", "schedule", "--first-token-ms", "10",
+                                       "--itl-ms", std::to_string(itl_ms), "--tokens", "8"});
   }
   // The noise bands are wide: this shared 2-core machine's latency varies between "nights" by tens of
   // percent; the slow night is 5x slower.
@@ -88,8 +68,6 @@ class Nightly : public ::testing::Test {
     while (std::getline(f, line)) n += !line.empty();
     return n;
   }
-  fs::path dir_;
-  std::unique_ptr<ChildProcess> server_;
   std::string url_, last_err_;
 };
 
