@@ -8,6 +8,7 @@
 #include "reports/stats/holm.h"
 #include "reports/stats/mann_whitney.h"
 #include "reports/stats/paired.h"
+#include "reports/stats/welch.h"
 
 namespace hb::reports {
 namespace {
@@ -45,7 +46,11 @@ void perf_check(CompareResult& r, const CompareOptions& o, const std::string& mo
   d.ratio = d.base_median > 0 ? d.head_median / d.base_median : 1;
   d.band = std::max(higher_is_better ? o.min_band : o.min_band_latency, relative_range(bv) + relative_range(hv));
   bool outside = higher_is_better ? d.ratio < 1 - d.band : d.ratio > 1 + d.band;
-  if (bv.size() >= 3 && hv.size() >= 3) {
+  if (o.perf_test == "welch-log") {
+    d.test = "Welch t on log";
+    if (auto w = stats::welch_log(hv, bv)) d.p = higher_is_better ? w->p_less : w->p_greater;
+  } else if (bv.size() >= 3 && hv.size() >= 3) {
+    d.test = "Mann-Whitney";
     auto mw = stats::mann_whitney(hv, bv);
     d.p = higher_is_better ? mw.p_less : mw.p_greater;
   }
@@ -60,9 +65,9 @@ void perf_check(CompareResult& r, const CompareOptions& o, const std::string& mo
   if (d.regression)
     r.reasons.push_back("perf " + where + ": median " + fixed(d.head_median, 2) + " vs " + fixed(d.base_median, 2) +
                         " (ratio " + fixed(d.ratio, 3) + ", noise band +-" + percent(d.band, 1) + ")" +
-                        (d.p ? ", Mann-Whitney p " + fixed(*d.p, 4) : ", fewer than 3 repeats: band only"));
+                        (d.p ? ", " + d.test + " p " + fixed(*d.p, 4) : ", too few repeats for a test: band only"));
   else if (outside && d.p)
-    r.notes.push_back("perf " + where + ": ratio " + fixed(d.ratio, 3) + " outside the band but Mann-Whitney p " +
+    r.notes.push_back("perf " + where + ": ratio " + fixed(d.ratio, 3) + " outside the band but " + d.test + " p " +
                       fixed(*d.p, 4) + " > alpha; not a regression");
   r.perf.push_back(d);
 }
@@ -152,9 +157,10 @@ CompareResult compare_runs(const StudyData& base, const StudyData& head, const C
         if (bi != bl.latency_repeats.end() && hi != hl->latency_repeats.end())
           perf_check(r, o, bm.info.name, bl, *hl, key, bi->second, hi->second, false);
       }
-      if (bl.repeats < 3 || hl->repeats < 3)
+      const int needed = o.perf_test == "welch-log" ? 2 : 3;
+      if (bl.repeats < needed || hl->repeats < needed)
         r.notes.push_back("perf " + bm.info.name + " " + bl.shape + " " + bl.load_kind + "=" + fixed(bl.load, 0) +
-                          " has fewer than 3 repeats; judged by the noise band only");
+                          " has fewer than " + std::to_string(needed) + " repeats; judged by the noise band only");
     }
   }
   for (const auto& hm : head.models)
@@ -235,6 +241,7 @@ std::string render_compare_json(const CompareResult& r) {
     x["ratio"] = rounded(p.ratio, 6);
     x["band"] = rounded(p.band, 6);
     x["p"] = p.p ? nlohmann::ordered_json(rounded(*p.p, 6)) : nullptr;
+    x["test"] = p.test;
     x["repeats"] = {p.base_repeats, p.head_repeats};
     x["regression"] = p.regression;
     x["decided_by"] = p.decided_by;

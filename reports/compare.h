@@ -19,6 +19,10 @@ struct CompareOptions {
   double min_delta = 0.01;         // quality drops at or below this (absolute) are never regressions
   double min_band = 0.03;          // smallest relative noise band for throughput
   double min_band_latency = 0.05;  // smallest relative noise band for latency percentiles (noisier)
+  // Test of throughput and latency repeats: "mann-whitney" (no distribution assumed; needs 3+ repeats a
+  // side and cannot go below p 0.05 with 3) or "welch-log" (Welch's t on log values; 2+ repeats a side;
+  // assumes roughly log-normal repeats). See docs/REPORTS.md.
+  std::string perf_test = "mann-whitney";
   int iterations = 10000;
   uint64_t seed = 20240917;
 };
@@ -38,7 +42,8 @@ struct PerfDelta {
   bool higher_is_better = true;
   int base_repeats = 0, head_repeats = 0;
   double base_median = 0, head_median = 0, ratio = 1, band = 0;
-  std::optional<double> p;  // one-sided Mann-Whitney p in the bad direction (absent with < 3 repeats)
+  std::optional<double> p;  // one-sided p of `test` in the bad direction (absent with too few repeats)
+  std::string test;         // "Mann-Whitney" or "Welch t on log"
   bool regression = false;
   std::string decided_by;  // the ratio against its band, then the p against alpha when it mattered
 };

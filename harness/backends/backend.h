@@ -71,6 +71,7 @@ struct GenerationResult {
   int64_t first_token_ns = 0;  // first generated token of any channel (reasoning included)
   int64_t first_content_ns = 0;  // first answer token
   int64_t end_ns = 0;
+  int64_t connect_ns = 0;      // connection set-up of the last attempt (a duration; 0 when reused or unknown)
   std::vector<ChunkTiming> chunks;
   int attempts = 0;
   std::string endpoint;               // which replica served it

@@ -8,8 +8,10 @@
 #include "harness/base/console.h"
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
+#include "harness/cli/cli_options.h"
 #include "harness/cli/commands.h"
 #include "harness/runner/scoring_resources.h"
+#include "harness/runner/eval_estimate.h"
 #include "harness/runner/eval_runner.h"
 #include "harness/cli/sandbox_cli_options.h"
 #include "harness/runner/model_record.h"
@@ -114,7 +116,11 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
     run_name = base;
     for (int i = 2; store.run_exists(run_name); ++i) run_name = base + "-" + std::to_string(i);
   }
-  auto run = store.open_run(run_name, "eval", run_config(a, app, suite_specs, model_name));
+  // One part per suite of this model: a nightly run can also hold other models, other suites and sweeps.
+  std::vector<store::RunPart> parts;
+  for (const auto& s : suite_specs)
+    parts.push_back({"eval/" + model_name + "/" + s, "eval", run_config(a, app, {s}, model_name)});
+  auto run = store.open_run_parts(run_name, "eval", run_config(a, app, suite_specs, model_name), parts);
   log_info("run '{}' ({}) in {}", run_name, run.resumed ? "resumed" : "new", a.db);
   if (a.run.empty()) log_info("to resume this run after an interruption, add --run {}", run_name);
 
@@ -150,6 +156,10 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
     auto items = suite->load(catalog);
     int64_t suite_id = store.ensure_suite({info.name, info.variant, info.version, suite->prompt_hash()});
     auto scoring = scoring_resources.context_for(*suite);
+    // Before a long eval: what it will request and, when this model answered this suite before, how long.
+    log_info("{}", runner::estimate_eval(store, *suite, items, eo.limit, eo.samples, eo.concurrency, run.id, model_id,
+                                         suite_id)
+                       .text(app.count("--limit") > 0));
     runner::EvalOutcome outcome;
     try {
       outcome = runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
@@ -181,7 +191,7 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
                 outcome.requested, eo.max_error_rate * 100, outcome.first_error);
     }
   }
-  store.set_run_status(run.id, interrupted ? "interrupted" : failed ? "failed" : "finished");
+  store.end_parts(run.id, parts, interrupted ? "interrupted" : failed ? "failed" : "finished");
   if (interrupted) {
     log_warn("interrupted; re-run the same command with --run {} to continue", run_name);
     return kExitRunFailed;
@@ -202,7 +212,9 @@ CLI::Option* add_db_option(CLI::App& app, std::string& db_path) {
 void add_eval_command(CLI::App& root, int& exit_code) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* app = root.add_subcommand("eval", "Evaluate a model on one or more suites; every sample is stored");
-  app->add_option("--model", args->model, "Backend: openai:URL[,URL...] | native:PATH | native:preset:NAME | launch:CMD")->required();
+  app->add_option("--model", args->model, "Backend: openai:URL[,URL...] | native:PATH | native:preset:NAME | launch:CMD")
+      ->transform([](std::string v) { return http_url_as_openai("--model", v); })
+      ->required();
   app->add_option("--model-name", args->model_name, "Model name sent to the server and shown in reports");
   app->add_option("--suite", args->suites, "Suite(s), comma-separated, each NAME or NAME:VARIANT (e.g. gsm8k, gsm8k:cot8)")
       ->required();
@@ -216,7 +228,8 @@ void add_eval_command(CLI::App& root, int& exit_code) {
   add_db_option(*app, args->db);
   app->add_option("--run", args->run, "Run name; the same name resumes an interrupted run (default: a new name)");
   app->add_option("--data-dir", args->data_dir, "Local mirror of the suite data (also HYBENCH_DATA_DIR)");
-  app->add_option("--judge", args->judge, "Judge backend for MT-Bench (same forms as --model)");
+  app->add_option("--judge", args->judge, "Judge backend for MT-Bench (same forms as --model)")
+      ->transform([](std::string v) { return http_url_as_openai("--judge", v); });
   app->add_option("--judge-name", args->judge_name, "Model name of the judge (sent as \"model\")");
   app->add_option("--max-error-rate", args->max_error_rate, "Abort when more than this fraction of requests fail")
       ->capture_default_str();

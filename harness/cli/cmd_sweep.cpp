@@ -14,10 +14,12 @@
 #include "harness/base/console.h"
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
+#include "harness/cli/cli_options.h"
 #include "harness/cli/commands.h"
 #include "harness/load/launched_server.h"
 #include "harness/runner/model_record.h"
 #include "harness/load/load_spec.h"
+#include "harness/load/slo_search.h"
 #include "harness/load/sweep.h"
 #include "harness/store/store.h"
 #include "suites/suite.h"
@@ -28,8 +30,10 @@ namespace {
 struct SweepArgs {
   std::string model, model_name, shapes, concurrency, rate, slo, db = "hybench.db", run, json_path, launch_url;
   double burstiness = 1;
-  int requests = 100;
+  int requests = 0;         // 0: default_requests(load)
   double duration_s = 0;
+  double auto_start = 1;
+  double auto_max = 0;      // 0: 1024 streams or 1000 req/s
   int warmup = 0;
   int repeats = 1;
   uint64_t seed = 0;
@@ -111,14 +115,36 @@ int run_sweep_command(const SweepArgs& a) {
   }
   if (a.concurrency.empty() == a.rate.empty())
     throw Error(ErrorCode::usage, "give exactly one of --concurrency N[,N...] (closed loop) or --rate R[,R...] (open loop)");
-  if (!a.concurrency.empty()) {
+  if (!a.slo.empty()) o.slo = load::parse_slo(a.slo);
+  // --concurrency auto / --rate auto: search the highest load meeting the SLOs instead of fixed levels.
+  std::optional<load::SearchOptions> search;
+  if (a.concurrency == "auto" || a.rate == "auto") {
+    if (o.slo.empty())
+      throw Error(ErrorCode::usage, std::string(a.rate == "auto" ? "--rate" : "--concurrency") +
+                                        " auto searches the highest load meeting SLOs: give them, e.g. --slo "
+                                        "ttft_p99=500,tpot_p99=50,e2e_p99=20000");
+    if (!o.slo.percentile) {
+      o.slo.percentile = 99;
+      log_info("sweep: --slo without a percentile: a load passes when 99% of its requests meet every bound");
+    }
+    search.emplace();
+    search->kind = a.rate == "auto" ? load::LoadKind::rate : load::LoadKind::concurrency;
+    search->start = a.auto_start;
+    search->max_load = a.auto_max > 0 ? a.auto_max : (a.rate == "auto" ? 1000 : 1024);
+    if (!(search->start > 0) || search->start > search->max_load)
+      throw Error(ErrorCode::usage, fmt::format("--auto-start {:g} must be > 0 and at most --auto-max {:g}", search->start,
+                                                search->max_load));
+    if (a.rate == "auto") load::check_burstiness(a.burstiness);
+    search->burstiness = a.burstiness;
+    o.loads.push_back({search->kind, search->max_load, a.burstiness});  // sizes the client's connection cap
+  } else if (!a.concurrency.empty()) {
     for (int c : load::parse_concurrency_list(a.concurrency)) o.loads.push_back({load::LoadKind::concurrency, double(c), 1});
   } else {
     load::check_burstiness(a.burstiness);
     for (double r : load::parse_rate_list(a.rate)) o.loads.push_back({load::LoadKind::rate, r, a.burstiness});
   }
-  if (a.requests < 1 && a.duration_s <= 0)
-    throw Error(ErrorCode::usage, fmt::format("--requests {} must be >= 1 (or give --duration SECONDS)", a.requests));
+  if (a.requests < 0)
+    throw Error(ErrorCode::usage, fmt::format("--requests {} must be >= 1 (leave it out for max(100, 4 x concurrency))", a.requests));
   if (a.duration_s < 0) throw Error(ErrorCode::usage, fmt::format("--duration {:g} must be >= 0 seconds", a.duration_s));
   if (a.warmup < 0) throw Error(ErrorCode::usage, fmt::format("--warmup {} must be >= 0", a.warmup));
   if (a.repeats < 1) throw Error(ErrorCode::usage, fmt::format("--repeats {} must be >= 1", a.repeats));
@@ -127,7 +153,6 @@ int run_sweep_command(const SweepArgs& a) {
   for (const auto& s : o.shapes)
     if (!o.replay && a.shared_prefix >= s.input_tokens)
       throw Error(ErrorCode::usage, fmt::format("--shared-prefix {} must be shorter than the input of shape {}", a.shared_prefix, s.str()));
-  if (!a.slo.empty()) o.slo = load::parse_slo(a.slo);
   o.requests = a.requests;
   o.duration_s = a.duration_s;
   o.warmup = a.warmup;
@@ -175,6 +200,8 @@ int run_sweep_command(const SweepArgs& a) {
                            {"rate", a.rate},
                            {"burstiness", a.rate.empty() ? 1.0 : a.burstiness},
                            {"requests", a.requests},
+                           {"auto_start", search ? a.auto_start : 0},
+                           {"auto_max", search ? search->max_load : 0},
                            {"duration_s", a.duration_s},
                            {"warmup", a.warmup},
                            {"repeats", a.repeats},
@@ -188,7 +215,9 @@ int run_sweep_command(const SweepArgs& a) {
                            {"prompt_limit", a.prompt_limit}};
   store::Store store(a.db);
   std::string run_name = a.run.empty() ? "sweep-" + utc_now_compact() : a.run;
-  auto run = store.open_run(run_name, "sweep", config);
+  // The sweep of this model is one part of the run: evals and sweeps of other models can share the name.
+  std::vector<store::RunPart> parts{{"sweep/" + (a.model_name.empty() ? a.model : a.model_name), "sweep", config}};
+  auto run = store.open_run_parts(run_name, "sweep", config, parts);
   if (run.resumed) log_info("sweep: resuming run '{}' in {}", run_name, a.db);
   else log_info("sweep: run '{}' in {}", run_name, a.db);
 
@@ -208,12 +237,20 @@ int run_sweep_command(const SweepArgs& a) {
     auto between = [&] {
       if (server) server->check_alive();
     };
-    load::SweepResult result = load::run_sweep(*backend, o, &store, run.id, model_id, between);
+    load::SweepResult result;
+    std::vector<load::ShapeSearch> searched;
+    if (search) {
+      auto outcome = load::search_max_load(*backend, o, *search, &store, run.id, model_id, between);
+      result = std::move(outcome.sweep);
+      searched = std::move(outcome.shapes);
+    } else {
+      result = load::run_sweep(*backend, o, &store, run.id, model_id, between);
+    }
     if (server) server->check_alive();
     backend.reset();
     if (server) server->stop();
     store.flush();
-    store.set_run_status(run.id, "finished");
+    store.end_parts(run.id, parts, "finished");
 
     std::fputs(load::render_table(result).c_str(), stdout);
     std::map<std::string, std::pair<int64_t, int64_t>> per_endpoint;
@@ -233,10 +270,16 @@ int run_sweep_command(const SweepArgs& a) {
                      static_cast<long long>(c.second));
     std::fprintf(stdout, "run %s: %zu points, %lld requests, %lld errors (%.1f%%)\n", run_name.c_str(), result.points.size(),
                  static_cast<long long>(all), static_cast<long long>(failed), all ? 100.0 * failed / all : 0.0);
+    if (search) std::fputs(load::render_search(searched, o.slo).c_str(), stdout);
     std::fflush(stdout);
     if (!a.json_path.empty()) {
       std::ofstream f(a.json_path);
-      f << result.to_json(o).dump(2) << "\n";
+      nlohmann::json doc = result.to_json(o);
+      if (search) {
+        doc["slo_search"] = nlohmann::json::array();
+        for (const auto& s : searched) doc["slo_search"].push_back(s.to_json());
+      }
+      f << doc.dump(2) << "\n";
       if (!f) throw Error(ErrorCode::io, "cannot write --json " + a.json_path + "; check the directory exists and is writable");
       log_info("sweep: wrote {}", a.json_path);
     }
@@ -244,11 +287,16 @@ int run_sweep_command(const SweepArgs& a) {
       log_error("sweep: every request failed; see the error kinds above (is the server up and the model name right?)");
       return kExitRunFailed;
     }
+    for (const auto& s : searched)
+      if (!s.best) {
+        log_error("sweep: no load meets the SLOs for shape {} (even the lowest probe); exit 1", s.shape.str());
+        return kExitVerdictFailed;
+      }
     return kExitOk;
   } catch (...) {
     try {
       store.flush();
-      store.set_run_status(run.id, "failed");
+      store.end_parts(run.id, parts, "failed");
     } catch (...) {
     }
     throw;
@@ -261,20 +309,27 @@ void add_sweep_command(CLI::App& root, int& exit_code) {
   auto a = std::make_shared<SweepArgs>();
   CLI::App* app = root.add_subcommand(
       "sweep", "Throughput and latency sweep: shapes x load levels x repeats; points and request traces stored in the DB");
-  app->add_option("--model", a->model, "Backend: openai:URL[,URL...] (replicas) | native:... | launch:CMD")->required();
+  app->add_option("--model", a->model, "Backend: openai:URL[,URL...] (replicas) | native:... | launch:CMD")
+      ->transform([](std::string v) { return http_url_as_openai("--model", v); })
+      ->required();
   app->add_option("--model-name", a->model_name, "Model name sent to the server and shown in results");
   app->add_option("--shape", a->shapes, "Workload shapes IN:OUT[,IN:OUT...] in tokens, e.g. 1024:128,1:16000");
   app->add_option("--prompts", a->prompts, "Instead of --shape: replay a suite's prompts with its token limit, e.g. math500");
   app->add_option("--prompt-limit", a->prompt_limit, "With --prompts: use only the first N items (0 = all)");
   app->add_option("--data-dir", a->data_dir, "With --prompts: local mirror of the suite data (also HYBENCH_DATA_DIR)");
-  app->add_option("--concurrency", a->concurrency, "Closed loop: requests kept in flight, e.g. 1,8,32");
-  app->add_option("--rate", a->rate, "Open loop: arrivals per second, e.g. 0.5,2,8");
+  app->add_option("--concurrency", a->concurrency,
+                  "Closed loop: requests kept in flight, e.g. 1,8,32; 'auto' searches the highest meeting --slo");
+  app->add_option("--rate", a->rate, "Open loop: arrivals per second, e.g. 0.5,2,8; 'auto' searches the highest meeting --slo");
+  app->add_option("--auto-start", a->auto_start, "With auto: the first load probed")->capture_default_str();
+  app->add_option("--auto-max", a->auto_max, "With auto: the highest load probed (default 1024 streams, 1000 req/s)");
   app->add_option("--burstiness", a->burstiness, "Gamma shape of the arrival gaps (1 = Poisson)")->capture_default_str();
-  app->add_option("--requests", a->requests, "Measured requests per point")->capture_default_str();
+  app->add_option("--requests", a->requests, "Measured requests per point (default max(100, 4 x concurrency); rates: "
+                                            "max(100, 20 s of arrivals))");
   app->add_option("--duration", a->duration_s, "Measure each point for this many seconds instead (--requests caps it)");
   app->add_option("--warmup", a->warmup, "Warm-up requests per point, excluded from the statistics")->capture_default_str();
   app->add_option("--repeats", a->repeats, "Repeats per point (median and spread reported)")->capture_default_str();
-  app->add_option("--slo", a->slo, "SLOs for goodput, e.g. ttft_ms=500,tpot_ms=50,e2e_ms=20000");
+  app->add_option("--slo", a->slo, "SLOs for goodput, e.g. ttft_ms=500,tpot_ms=50,e2e_ms=20000; with percentiles "
+                                  "(ttft_p99=500,tpot_p99=50) each point says whether it meets them");
   app->add_option("--seed", a->seed, "Seed of prompts and arrival schedules")->capture_default_str();
   add_db_option(*app, a->db);
   app->add_option("--run", a->run, "Run name; the same name resumes an interrupted sweep at its first unfinished point");

@@ -7,6 +7,7 @@
 #include "harness/base/console.h"
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
+#include "harness/cli/cli_options.h"
 #include "harness/cli/commands.h"
 
 namespace {
@@ -58,6 +59,9 @@ int main(int argc, char** argv) {
                "2 usage or configuration error, 3 the run failed.",
                "hybench"};
   app.require_subcommand(1);
+  // Global options (--log-level) are also accepted after the subcommand: a subcommand hands the options it
+  // does not know to the root. Set before the subcommands are added, which inherit it.
+  app.fallthrough();
   app.set_version_flag("--version", std::string("hybench 0.1.0 (") + __DATE__ + ")");
   std::string log_level;
   app.add_option("--log-level", log_level, "debug|info|warn|error|quiet (also HYBENCH_LOG_LEVEL)")
@@ -103,13 +107,29 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ExtrasError& e) {
-    const CLI::App* where = &app;
-    for (const auto* sub : app.get_subcommands()) where = sub;
-    for (const auto* sub : where->get_subcommands()) where = sub;
-    std::fprintf(stderr, "hybench: error: %s\n", explain_extras(where, where->remaining()).c_str());
-    return hb::kExitUsage;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e) == 0 ? hb::kExitOk : hb::kExitUsage;
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e) == 0 ? hb::kExitOk : hb::kExitUsage;
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e) == 0 ? hb::kExitOk : hb::kExitUsage;
   } catch (const CLI::ParseError& e) {
+    // An unknown option first, with a did-you-mean, whatever else CLI11 found wrong (a missing --model
+    // because it was typed --modle).
+    std::string unknown = hb::cli::unknown_option_message(app, argc, argv);
+    if (!unknown.empty()) {
+      std::fprintf(stderr, "hybench: error: %s\n", unknown.c_str());
+      return hb::kExitUsage;
+    }
+    if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+      const CLI::App* where = &app;
+      for (const auto* sub : app.get_subcommands()) where = sub;
+      for (const auto* sub : where->get_subcommands()) where = sub;
+      auto extras = where->remaining();
+      if (extras.empty()) extras = app.remaining();  // handed up to the root (fallthrough)
+      std::fprintf(stderr, "hybench: error: %s\n", explain_extras(where, extras).c_str());
+      return hb::kExitUsage;
+    }
     int rc = app.exit(e);
     return rc == 0 ? hb::kExitOk : hb::kExitUsage;
   } catch (const hb::Error& e) {

@@ -80,21 +80,34 @@ std::vector<double> parse_rate_list(const std::string& text) {
 
 Slo parse_slo(const std::string& text) {
   Slo slo;
+  const char* keys = "ttft_ms, tpot_ms, e2e_ms (per-request bounds) or ttft_p99, tpot_p99, e2e_p99 (bounds that 99% of "
+                     "requests must meet; any percentile pNN)";
   for (const auto& part : split(text, ',')) {
     auto eq = part.find('=');
     std::string key = eq == std::string::npos ? std::string(trim(part)) : std::string(trim(part.substr(0, eq)));
     double v = 0;
     if (eq == std::string::npos || !parse_real(part.substr(eq + 1), v) || !(v > 0))
       throw Error(ErrorCode::usage, "--slo '" + text + "': '" + std::string(trim(part)) +
-                                        "' is not KEY=MILLISECONDS with a positive value (e.g. --slo ttft_ms=500,tpot_ms=50)");
-    if (key == "ttft_ms") slo.ttft_ms = v;
-    else if (key == "tpot_ms") slo.tpot_ms = v;
-    else if (key == "e2e_ms") slo.e2e_ms = v;
-    else {
-      std::string hint = did_you_mean(key, {"ttft_ms", "tpot_ms", "e2e_ms"});
+                                        "' is not KEY=MILLISECONDS with a positive value (e.g. --slo ttft_ms=500,tpot_ms=50 "
+                                        "or --slo ttft_p99=500,tpot_p99=50)");
+    auto us = key.find('_');
+    std::string metric = key.substr(0, us), stat = us == std::string::npos ? "" : key.substr(us + 1);
+    std::optional<double>* bound = metric == "ttft" ? &slo.ttft_ms : metric == "tpot" ? &slo.tpot_ms : metric == "e2e" ? &slo.e2e_ms : nullptr;
+    double pct = 0;
+    bool percentile_key = stat.size() > 1 && stat[0] == 'p' && parse_real(stat.substr(1), pct) && pct > 0 && pct < 100;
+    if (!bound || (stat != "ms" && !percentile_key)) {
+      std::string hint = did_you_mean(key, {"ttft_ms", "tpot_ms", "e2e_ms", "ttft_p99", "tpot_p99", "e2e_p99"});
       throw Error(ErrorCode::usage, "--slo '" + text + "': unknown key '" + key + "'" + (hint.empty() ? "" : "; " + hint) +
-                                        "; keys: ttft_ms, tpot_ms, e2e_ms");
+                                        "; keys: " + keys);
     }
+    if (percentile_key) {
+      if (slo.percentile && *slo.percentile != pct)
+        throw Error(ErrorCode::usage, fmt::format("--slo '{}': percentiles p{:g} and p{:g} differ; one percentile applies to "
+                                                  "every bound (the share of requests that must meet all of them)",
+                                                  text, *slo.percentile, pct));
+      slo.percentile = pct;
+    }
+    *bound = v;
   }
   return slo;
 }

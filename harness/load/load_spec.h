@@ -29,6 +29,9 @@ struct LoadLevel {
 
 struct Slo {
   std::optional<double> ttft_ms, tpot_ms, e2e_ms;
+  // From ttft_p99=...: a load meets the SLOs when at least this percentage of its measured requests succeed
+  // and meet every bound (so each metric's p99 is within its bound). Unset: goodput only, no verdict.
+  std::optional<double> percentile;
   bool empty() const { return !ttft_ms && !tpot_ms && !e2e_ms; }
 };
 
@@ -38,7 +41,7 @@ std::vector<Shape> parse_shapes(const std::string& text);
 std::vector<int> parse_concurrency_list(const std::string& text);
 // "0.5,2,10" (positive reals)
 std::vector<double> parse_rate_list(const std::string& text);
-// "ttft_ms=500,tpot_ms=50,e2e_ms=10000" (any subset)
+// "ttft_ms=500,tpot_ms=50,e2e_ms=10000" (any subset), or "ttft_p99=500,tpot_p99=50" (one percentile for all)
 Slo parse_slo(const std::string& text);
 void check_burstiness(double burstiness);
 

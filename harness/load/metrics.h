@@ -35,15 +35,18 @@ struct PointMetrics {
   int warmup = 0;
   std::map<std::string, int> errors_by_kind;
   std::map<std::string, EndpointCount> endpoints;
-  Distribution ttft_ms, ttfc_ms, tpot_ms, itl_ms, e2e_ms, queue_ms, lag_ms;
+  Distribution ttft_ms, ttfc_ms, tpot_ms, itl_ms, e2e_ms, queue_ms, lag_ms, connect_ms;
   double output_tok_per_s = 0;       // steady window
   double total_tok_per_s = 0;        // steady window, prompt + output tokens
   double request_per_s = 0;          // steady window
-  double goodput_req_per_s = -1;     // request_per_s x SLO attainment; -1 without SLOs
+  double goodput_req_per_s = -1;     // good (every SLO met) completions in the window / window; -1 without SLOs
   double slo_attainment = -1;
   double whole_run_output_tok_per_s = 0;
   double window_s = 0;
   std::string window_kind;           // "steady" or "whole_run" (the steady window was too short)
+  std::string window_note;           // why the steady window was not used ("" when it was)
+  double window_start_s = 0, window_end_s = 0;  // the interval, from the point's first dispatch
+  int slo_met = -1;                  // with an SLO percentile: 1 when attainment >= it, else 0; -1 without
   int window_completions = 0;        // measured requests completed OK inside the window (request_per_s's count)
   int64_t output_tokens = 0;         // measured OK requests
   double mean_output_tokens = 0;

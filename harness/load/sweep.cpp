@@ -48,7 +48,7 @@ void store_point(store::Db& db, int64_t point_id, const PointRun& run, const jso
   auto ins = db.prepare(
       "INSERT INTO request_traces(point_id, request_index, scheduled_ns, send_ns, first_byte_ns, first_token_ns, "
       "first_content_ns, end_ns, prompt_tokens, completion_tokens, client_completion_tokens, chunks, finish_reason, "
-      "endpoint, error_kind, error_message) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "endpoint, error_kind, error_message, connect_ns) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   const int64_t t0 = run.start_ns;
   for (const auto& t : run.traces) {
     const GenerationResult& r = t.result;
@@ -72,6 +72,7 @@ void store_point(store::Db& db, int64_t point_id, const PointRun& run, const jso
         .bind(14, r.endpoint);
     if (r.error) ins.bind(15, r.error->kind).bind(16, r.error->message);
     else ins.bind_null(15).bind_null(16);
+    ins.bind(17, r.connect_ns);
     ins.run();
   }
   int requests = metrics.value("requests", 0), errors = metrics.value("errors", 0);
@@ -98,6 +99,11 @@ double metric_at(const json& m, const char* key, const char* sub = nullptr) {
 }
 
 }  // namespace
+
+int default_requests(const LoadLevel& load) {
+  if (load.kind == LoadKind::concurrency) return std::max(100, static_cast<int>(std::ceil(4 * load.value)));
+  return std::max(100, static_cast<int>(std::ceil(20 * load.value)));
+}
 
 std::string point_key(const Shape& shape, const LoadLevel& load, int repeat) {
   return "shape=" + shape.str() + "|" + load.str() + "|repeat=" + std::to_string(repeat);
@@ -214,7 +220,7 @@ SweepResult run_sweep(Backend& backend, const SweepOptions& opt, store::Store* s
         }
         PointPlan plan;
         plan.load = load;
-        plan.requests = opt.requests;
+        plan.requests = opt.requests > 0 ? opt.requests : (opt.duration_s > 0 ? 0 : default_requests(load));
         plan.duration_s = opt.duration_s;
         plan.warmup = opt.warmup;
         plan.seed = opt.seed * 7919 + static_cast<uint64_t>(rep);
@@ -242,11 +248,11 @@ SweepResult run_sweep(Backend& backend, const SweepOptions& opt, store::Store* s
                  opt.client_shares_process ? std::string("CPU n/a (in-process engine)")
                                            : fmt::format("{:.2f} us/token", m.client_cpu_us_per_token));
         // Long outputs at high concurrency: the steady window (first measured to last dispatch) can end
-        // before most requests complete, leaving request_per_s with a handful of completions.
-        if (m.window_kind == "steady" && m.requests >= 4 && m.window_completions * 4 < m.requests)
-          log_warn("{}: only {} of {} measured requests completed inside the steady window ({:.1f} s): request_per_s "
-                   "and goodput are noisy there (output tok/s is not); use --requests of several times the concurrency",
-                   label, m.window_completions, m.requests, m.window_s);
+        // before most requests complete; the rates then come from the whole measured interval.
+        if (m.window_kind == "whole_run")
+          log_warn("{}: steady window too short ({}): every rate is over the whole measured interval ({:.1f} s, "
+                   "ramp-up and drain included); use --requests of several times the concurrency, or --duration",
+                   label, m.window_note, m.window_s);
         if (m.output_length_mismatch > 0)
           log_warn("{}: {} requests returned another output length than the {} forced tokens; the server may "
                    "ignore ignore_eos/min_tokens/max_tokens (flagged in the point)",
@@ -286,9 +292,10 @@ json SweepResult::to_json(const SweepOptions& options) const {
 }
 
 std::string render_table(const SweepResult& result) {
-  std::string out = fmt::format("{:<20} {:<26} {:>3} {:>6} {:>5} {:>10} {:>8} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}\n", "shape",
-                                "load", "rep", "ok", "err", "out tok/s", "req/s", "ttft p50", "ttft p99", "tpot p50",
-                                "itl p50", "e2e p50", "us/tok");
+  std::string out = fmt::format("{:<20} {:<26} {:>3} {:>6} {:>5} {:>8} {:>10} {:>8} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}\n",
+                                "shape", "load", "rep", "ok", "err", "window", "out tok/s", "req/s", "ttft p50", "ttft p99",
+                                "tpot p50", "itl p50", "e2e p50", "us/tok");
+  bool any_whole = false;
   auto g = [](const json& m, const char* k, const char* sub) {
     double v = metric_at(m, k, sub);
     return std::isnan(v) ? std::string("-") : fmt::format("{:.1f}", v);
@@ -297,12 +304,19 @@ std::string render_table(const SweepResult& result) {
     const json& m = p.metrics;
     const json& cpu = m.contains("client_cpu_us_per_token") ? m["client_cpu_us_per_token"] : json();
     std::string cpu_text = cpu.is_number() ? fmt::format("{:.2f}", cpu.get<double>()) : std::string("-");
-    out += fmt::format("{:<20} {:<26} {:>3} {:>6} {:>5} {:>10.1f} {:>8.2f} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}\n",
-                       p.shape.str(), p.load.str(), p.repeat, m.value("ok", 0), m.value("errors", 0),
+    // The measurement interval of the rates; '*' marks a point measured over its whole run (see the note).
+    bool whole = m.value("window_kind", std::string()) == "whole_run";
+    any_whole = any_whole || whole;
+    std::string window = fmt::format("{:.1f}s{}", m.value("window_s", 0.0), whole ? "*" : "");
+    out += fmt::format("{:<20} {:<26} {:>3} {:>6} {:>5} {:>8} {:>10.1f} {:>8.2f} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}\n",
+                       p.shape.str(), p.load.str(), p.repeat, m.value("ok", 0), m.value("errors", 0), window,
                        m.value("output_tok_per_s", 0.0), m.value("request_per_s", 0.0), g(m, "ttft_ms", "p50"),
                        g(m, "ttft_ms", "p99"), g(m, "tpot_ms", "p50"), g(m, "itl_ms", "p50"), g(m, "e2e_ms", "p50"),
                        cpu_text);
   }
+  if (any_whole)
+    out += "* steady window too short (see window_note): rates over the whole measured interval, ramp-up and drain "
+           "included\n";
   for (const auto& row : result.summary)
     if (row.value("unstable", false))
       out += fmt::format("unstable: {} {} (output tok/s spread {:.0f}% across repeats)\n", row["shape"].get<std::string>(),

@@ -26,7 +26,7 @@ struct SweepOptions {
   std::vector<Shape> shapes;            // with `replay`: one shape whose label names the prompt set
   std::shared_ptr<const PromptSet> replay;  // replayed prompts instead of random ones (real output lengths)
   std::vector<LoadLevel> loads;
-  int requests = 100;                   // measured requests per point
+  int requests = 0;                     // measured requests per point; 0: default_requests(load)
   double duration_s = 0;                // > 0: measure for this long instead (requests is then a cap)
   int warmup = 0;
   int repeats = 1;
@@ -54,6 +54,10 @@ struct SweepResult {
   nlohmann::json summary;               // per (shape, load): median, spread, unstable
   nlohmann::json to_json(const SweepOptions& options) const;  // the --json document (schema_version 1)
 };
+
+// Measured requests of a point when not given: max(100, 4 x concurrency) closed loop, max(100, 20 s of
+// arrivals) open loop, so the steady window holds enough completions at every load.
+int default_requests(const LoadLevel& load);
 
 // Stable key of a point within a run, e.g. "shape=1024:128|concurrency=8|repeat=0".
 std::string point_key(const Shape& shape, const LoadLevel& load, int repeat);

@@ -601,6 +601,12 @@ void OpenAiBackendImpl::finish_attempt(Transfer* t, CURLcode rc) {
   active_.erase(it);
   if (t->status == 0 && t->easy) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
   std::string curl_msg = t->curl_error[0] ? std::string(t->curl_error) : std::string(curl_easy_strerror(rc));
+  if (t->easy) {  // connection set-up of this attempt (TCP, and TLS when https), ~0 on a reused connection
+    curl_off_t connect_us = 0, tls_us = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+    curl_easy_getinfo(t->easy, CURLINFO_APPCONNECT_TIME_T, &tls_us);
+    t->result.connect_ns = static_cast<int64_t>(std::max(connect_us, tls_us)) * 1000;
+  }
   detach(t);
   int64_t now = monotonic_ns();
   t->result.end_ns = now;

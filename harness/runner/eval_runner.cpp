@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "harness/base/clock.h"
+#include "harness/runner/eta.h"
 #include "harness/base/console.h"
 #include "harness/base/hash.h"
 #include "harness/base/strings.h"
@@ -33,15 +34,6 @@ struct Work {
 };
 
 int64_t add_tokens(int64_t a, int64_t b) { return a < 0 ? b : (b < 0 ? a : a + b); }
-
-std::string format_eta(double seconds) {
-  if (seconds < 0 || seconds > 1e7) return "?";
-  int s = static_cast<int>(seconds);
-  char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", s / 3600, (s / 60) % 60);
-  else std::snprintf(buf, sizeof buf, "%dm%02ds", s / 60, s % 60);
-  return buf;
-}
 
 nlohmann::json prompt_json(const Work& w) {
   if (w.plan.raw_prompt) return {{"prompt", *w.plan.raw_prompt}};
@@ -130,6 +122,7 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
   size_t completed_requests = 0, failed_requests = 0;
   size_t graded = 0;
   GradePool pool(static_cast<size_t>(std::max(2, std::min(options.concurrency, 8))));
+  EtaEstimator eta(static_cast<int64_t>(todo.size()), options.concurrency);
 
   auto submit_turn = [&](Work* w) {
     const auto& item = items[w->item_index];
@@ -150,6 +143,7 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
     req.sampling.seed = w->seed;
     ++in_flight;
     ++out.requested;
+    if (w->turn == 0) eta.started(monotonic_ns());
     backend.submit(std::move(req), [&, w](GenerationResult r) {
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -216,15 +210,13 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
   };
 
   const int64_t start_ns = monotonic_ns();
-  const size_t to_do = todo.size();
   auto show_progress = [&](bool force) {
     double elapsed = static_cast<double>(monotonic_ns() - start_ns) / 1e9;
     size_t finished = graded + failed_requests;
     double rate = elapsed > 0 ? static_cast<double>(completed_requests) / elapsed : 0;
-    double eta = finished > 0 ? elapsed * static_cast<double>(to_do - std::min(finished, to_do)) / static_cast<double>(finished) : -1;
     Console::get().progress(fmt::format("{} {}: {}/{} done, {} errors, {} in flight, {:.1f} req/s, ETA {}", info.name,
                                         info.variant, out.already_done + finished, out.total, failed_requests, in_flight,
-                                        rate, format_eta(eta)),
+                                        rate, eta.text(monotonic_ns())),
                             force);
   };
 
@@ -288,6 +280,7 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
           if (out.first_error.empty()) out.first_error = r.error->kind + ": " + r.error->message;
           w->completion.turns.push_back(r.content);
           store_failure(w, *r.error);
+          eta.finished(w->submit_ns, monotonic_ns());
           continue;
         }
         w->completion.turns.push_back(r.content);
@@ -303,6 +296,7 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
         if (w->turn + 1 < (w->plan.raw_prompt ? 1 : w->plan.user_turns.size())) continue;  // interrupted mid-conversation
         ++graded;
         ++out.succeeded;
+        eta.finished(w->submit_ns, monotonic_ns());
         pool.submit([&, w] { grade_and_store(w); });
       } catch (...) {
         fail_run(std::current_exception());

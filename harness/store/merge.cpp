@@ -93,11 +93,14 @@ MergeStats merge_database(Store& into, const std::string& source) {
     stats.perf_points = changes(db);
     db.exec("INSERT OR IGNORE INTO main.request_traces SELECT d.id, t.request_index, t.scheduled_ns, t.send_ns, "
             "t.first_byte_ns, t.first_token_ns, t.first_content_ns, t.end_ns, t.prompt_tokens, t.completion_tokens, "
-            "t.client_completion_tokens, t.chunks, t.finish_reason, t.endpoint, t.error_kind, t.error_message "
-            "FROM src.request_traces t JOIN src.perf_points p ON p.id = t.point_id "
+            "t.client_completion_tokens, t.chunks, t.finish_reason, t.endpoint, t.error_kind, t.error_message, "
+            "t.connect_ns FROM src.request_traces t JOIN src.perf_points p ON p.id = t.point_id "
             "JOIN run_map r ON r.src_id = p.run_id JOIN model_map m ON m.src_id = p.model_id "
             "JOIN main.perf_points d ON d.run_id = r.dst_id AND d.model_id = m.dst_id AND d.point_key = p.point_key");
     stats.traces = changes(db);
+    db.exec("INSERT OR IGNORE INTO main.run_parts(run_id, part_key, kind, config_json, config_hash, status, started_at, "
+            "ended_at) SELECT r.dst_id, p.part_key, p.kind, p.config_json, p.config_hash, p.status, p.started_at, "
+            "p.ended_at FROM src.run_parts p JOIN run_map r ON r.src_id = p.run_id");
     auto q = db.prepare("SELECT run_id, model_id, suite_id FROM temp.touched");
     while (q.step()) stats.touched.emplace_back(q.int64(0), q.int64(1), q.int64(2));
     db.exec("DROP TABLE temp.run_map; DROP TABLE temp.model_map; DROP TABLE temp.suite_map; DROP TABLE temp.touched");

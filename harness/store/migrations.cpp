@@ -137,6 +137,23 @@ CREATE TABLE layer_importance (
   PRIMARY KEY (run_id, model_id, metric, mode, layer)
 );
 )SQL",
+      // 3: multi-part runs (an eval or sweep of one model is a part with its own configuration hash, so one
+      // nightly run can hold evals and sweeps of several models), and the connection set-up time of
+      // every request of a throughput point (0 when a kept-alive connection was reused).
+      R"SQL(
+CREATE TABLE run_parts (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  part_key TEXT NOT NULL,             -- e.g. eval/MODEL/SUITE or sweep/MODEL
+  kind TEXT NOT NULL,                 -- eval | sweep
+  config_json TEXT NOT NULL,
+  config_hash TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'running',  -- running | finished | failed | interrupted
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  PRIMARY KEY (run_id, part_key)
+);
+ALTER TABLE request_traces ADD COLUMN connect_ns INTEGER;
+)SQL",
   };
   return list;
 }

@@ -32,6 +32,13 @@ struct RunRecord {
   bool resumed = false;
 };
 
+// One independently resumable piece of a run: an eval of one model on one suite, or a sweep of one model.
+struct RunPart {
+  std::string key;      // "eval/MODEL/SUITE", "sweep/MODEL", ...
+  std::string kind;     // eval | sweep
+  nlohmann::json config;
+};
+
 struct ModelRecord {
   std::string spec;
   std::string display_name;
@@ -93,6 +100,15 @@ class Store {
   // name with another config hash is a usage error that names both hashes.
   RunRecord open_run(const std::string& name, const std::string& kind, const nlohmann::json& config);
   void set_run_status(int64_t run_id, const std::string& status);
+  // Multi-part runs (run_parts.cpp): opens the run `name` (creating it with `kind` when missing) and its
+  // parts; each part resumes when it exists with the same config hash, is added when new, and is a usage
+  // error when it exists with another hash. Nothing is written when any part is refused. A run made
+  // before parts existed (no part rows) only accepts the same kind and whole config as before.
+  RunRecord open_run_parts(const std::string& name, const std::string& kind, const nlohmann::json& whole_config,
+                           const std::vector<RunPart>& parts);
+  // Sets the status of the given parts, then the run's: failed > interrupted > running > finished over
+  // all of its parts.
+  void end_parts(int64_t run_id, const std::vector<RunPart>& parts, const std::string& status);
   bool run_exists(const std::string& name);
   int64_t ensure_model(const ModelRecord& model);
   int64_t ensure_suite(const SuiteRecord& suite);

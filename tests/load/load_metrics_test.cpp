@@ -6,6 +6,8 @@
 #include <cmath>
 #include <numeric>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.h"
 #include "harness/load/load_spec.h"
 #include "harness/load/metrics.h"
@@ -219,7 +221,94 @@ TEST(Metrics, WarmupErrorsSloAndFlags) {
   EXPECT_EQ(m.token_count_source, "mixed");
   EXPECT_EQ(m.output_length_mismatch, 1) << "3 tokens instead of the forced 5";
   EXPECT_DOUBLE_EQ(m.slo_attainment, 2.0 / 4.0) << "requests 1 and 3 meet both SLOs; the failed one does not";
-  EXPECT_DOUBLE_EQ(m.goodput_req_per_s, m.request_per_s * 0.5);
+  // Goodput counts the good completions inside the window (requests 1 and 3), like vLLM's good requests / s.
+  EXPECT_EQ(m.window_kind, "whole_run");
+  EXPECT_DOUBLE_EQ(m.goodput_req_per_s, 2 / m.window_s);
+  EXPECT_LT(m.slo_met, 0) << "no percentile, no verdict";
+}
+
+TEST(LoadSpec, SloPercentileKeys) {
+  auto slo = parse_slo("ttft_p99=500,tpot_p99=50,e2e_p99=9000");
+  EXPECT_EQ(*slo.ttft_ms, 500);
+  EXPECT_EQ(*slo.e2e_ms, 9000);
+  EXPECT_EQ(*slo.percentile, 99);
+  EXPECT_EQ(*parse_slo("tpot_p99.9=20").percentile, 99.9);
+  EXPECT_FALSE(parse_slo("ttft_ms=5").percentile);
+  EXPECT_NE(usage_error([] { parse_slo("ttft_p99=500,tpot_p90=50"); }).find("p99 and p90 differ"), std::string::npos);
+  EXPECT_NE(usage_error([] { parse_slo("ttft_p100=5"); }).find("unknown key 'ttft_p100'"), std::string::npos);
+  EXPECT_NE(usage_error([] { parse_slo("itl_p99=5"); }).find("unknown key 'itl_p99'"), std::string::npos);
+}
+
+TEST(Metrics, LatenciesCountFromWhenTheRequestWasDueWithConnectTimeApart) {
+  PointRun run;
+  // Open loop: due at 1 ms, dispatched 2 ms late, held by the client and connecting until 16 ms (5 ms
+  // connect), first token at 116 ms.
+  RequestTrace t = trace(0, 16 * kMs, 100, 10, 5);
+  t.scheduled_ns = 1 * kMs;
+  t.dispatch_ns = 3 * kMs;
+  t.result.connect_ns = 5 * kMs;
+  run.traces.push_back(t);
+  run.traces.push_back(trace(1, 20 * kMs, 100, 10, 5));  // a reused connection: no connect time
+  run.start_ns = 0;
+  PointMetrics m = compute_metrics(run, Slo{}, 5);
+  EXPECT_DOUBLE_EQ(m.ttft_ms.max, 115) << "from when it was due, not from the send at 16 ms";
+  EXPECT_DOUBLE_EQ(m.e2e_ms.max, 155);
+  EXPECT_DOUBLE_EQ(m.tpot_ms.p50, 10) << "TPOT does not depend on the origin";
+  EXPECT_EQ(m.connect_ms.n, 1);
+  EXPECT_DOUBLE_EQ(m.connect_ms.p50, 5);
+  EXPECT_DOUBLE_EQ(m.queue_ms.max, 15);
+  EXPECT_DOUBLE_EQ(m.lag_ms.max, 2);
+  EXPECT_TRUE(m.to_json()["connect_ms"]["p50"].is_number());
+}
+
+// The GPU case of issue 17: 64 long requests at concurrency 64, dispatched over 315 ms, each taking 2 s: no
+// completion inside the steady window. The rates come from the whole measured interval, never 0, and the
+// point says so.
+TEST(Metrics, SteadyWindowWithoutCompletionsFallsBackToTheWholeIntervalAndIsMarked) {
+  PointRun run;
+  for (int i = 0; i < 64; ++i) run.traces.push_back(trace(i, i * 5 * kMs, 100, 10, 191));
+  run.start_ns = 0;
+  PointMetrics m = compute_metrics(run, Slo{{}, {}, {5000.0}, 99.0}, 191);
+  EXPECT_EQ(m.window_kind, "whole_run");
+  EXPECT_NE(m.window_note.find("0 of 64 completions"), std::string::npos) << m.window_note;
+  EXPECT_EQ(m.window_completions, 64);
+  const double interval = (63 * 5 + 100 + 1900 + 1) / 1000.0;  // first dispatch to last completion
+  EXPECT_NEAR(m.window_s, interval, 1e-9);
+  EXPECT_NEAR(m.window_end_s, interval, 1e-9);
+  EXPECT_NEAR(m.request_per_s, 64 / interval, 1e-9);
+  EXPECT_NEAR(m.output_tok_per_s, 64 * 191 / interval, 1e-6);
+  EXPECT_NEAR(m.goodput_req_per_s, 64 / interval, 1e-9);
+  EXPECT_EQ(m.slo_met, 1);
+  auto j = m.to_json();
+  EXPECT_EQ(j["window_kind"], "whole_run");
+  EXPECT_TRUE(j["window_note"].is_string());
+  EXPECT_EQ(j["slo_met"], true);
+  // The table marks the point and says what the mark means.
+  SweepResult r;
+  r.points.push_back({{10, 191}, {LoadKind::concurrency, 64, 1}, 0, false, j});
+  std::string table = render_table(r);
+  EXPECT_NE(table.find(fmt::format("{:.1f}s*", interval)), std::string::npos) << table;
+  EXPECT_NE(table.find("* steady window too short"), std::string::npos) << table;
+  EXPECT_EQ(table.find(" 0.00 "), std::string::npos) << table;
+}
+
+TEST(Metrics, SloPercentileVerdict) {
+  PointRun run;
+  for (int i = 0; i < 10; ++i) run.traces.push_back(trace(i, i * 100 * kMs, i == 9 ? 900 : 100, 10, 5));
+  Slo slo;
+  slo.ttft_ms = 500;
+  slo.percentile = 90;
+  EXPECT_EQ(compute_metrics(run, slo, 5).slo_met, 1) << "9 of 10 within bound: p90 met";
+  slo.percentile = 95;
+  EXPECT_EQ(compute_metrics(run, slo, 5).slo_met, 0);
+}
+
+TEST(Sweep, DefaultRequestCountScalesWithTheLoad) {
+  EXPECT_EQ(default_requests({LoadKind::concurrency, 1, 1}), 100);
+  EXPECT_EQ(default_requests({LoadKind::concurrency, 64, 1}), 256);
+  EXPECT_EQ(default_requests({LoadKind::concurrency, 256, 1}), 1024);
+  EXPECT_EQ(default_requests({LoadKind::rate, 2, 1}), 100);
+  EXPECT_EQ(default_requests({LoadKind::rate, 50, 1}), 1000);
 }
 
 TEST(Sweep, RepeatsReportMedianSpreadAndUnstable) {

@@ -129,6 +129,9 @@ TEST_F(SweepCli, BadInputIsAUsageErrorWithExitCode2) {
       {"--shape 10:16 --concurrency 2 --rate 1", "exactly one of --concurrency"},
       {"--shape 10:16", "exactly one of --concurrency"},
       {"--shape 10:16 --concurrency 2 --repeats 0", "--repeats 0"},
+      {"--shape 10:16 --concurrency auto", "auto searches the highest load meeting SLOs"},
+      {"--shape 10:16 --rate auto --slo ttft_p99=100 --auto-start 0", "--auto-start 0 must be > 0"},
+      {"--shape 10:16 --concurrency 2 --slo ttft_p99=100,tpot_p95=5", "p99 and p95 differ"},
   };
   for (const auto& c : cases) {
     Result r = sh(sweep(c.args));
@@ -136,6 +139,31 @@ TEST_F(SweepCli, BadInputIsAUsageErrorWithExitCode2) {
     EXPECT_NE(r.out.find(c.says), std::string::npos) << c.args << "\n" << r.out;
   }
   EXPECT_EQ(logged_requests(), 0u);
+}
+
+// --concurrency auto end to end: every probe stored and in the JSON, the answer with its neighbours, exit 1
+// when even one stream misses the SLO.
+TEST_F(SweepCli, AutoConcurrencyFindsTheHighestLoadMeetingTheSlo) {
+  std::string json_path = (dir_ / "auto.json").string();
+  Result r = sh(sweep("--shape 10:16 --concurrency auto --auto-max 4 --requests 8 --slo ttft_p99=5000,e2e_p99=9000 "
+                      "--run auto --json " + json_path));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("slo search 10:16: highest concurrency meeting TTFT <= 5000 ms, E2E <= 9000 ms at p99: 4"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("raise --auto-max"), std::string::npos) << r.out;
+  std::ifstream f(json_path);
+  auto j = nlohmann::json::parse(f);
+  ASSERT_EQ(j["slo_search"].size(), 1u);
+  EXPECT_EQ(j["slo_search"][0]["best"]["concurrency"], 4);
+  EXPECT_EQ(j["slo_search"][0]["below"]["concurrency"], 2);
+  EXPECT_TRUE(j["slo_search"][0]["capped"].get<bool>());
+  EXPECT_EQ(j["points"].size(), 3u) << "probes 1, 2, 4";
+  for (const auto& p : j["points"]) EXPECT_EQ(p["slo_met"], true);
+  EXPECT_EQ(logged_requests(), 24u);
+  Result none = sh(sweep("--shape 10:16 --concurrency auto --requests 4 --slo ttft_p99=1 --run none"));
+  EXPECT_EQ(none.code, 1) << none.out;
+  EXPECT_NE(none.out.find("no concurrency meets TTFT <= 1 ms at p99"), std::string::npos) << none.out;
 }
 
 TEST_F(SweepCli, DeadServerIsCountedNotACrash) {

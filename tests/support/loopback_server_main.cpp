@@ -7,7 +7,8 @@
 //   --mode schedule       a known schedule: first token after --first-token-ms, then one token every
 //                         --itl-ms, --tokens tokens (0 = the request's max_tokens, capped by it unless
 //                         --ignore-max-tokens), finish_reason "length", then the usage chunk
-// --first-token-ms / --itl-ms also pace the other modes. --fail-rate F answers that fraction of requests
+// --first-token-ms / --itl-ms also pace the other modes; --itl-ms-per-stream makes the gap grow with the
+// answers in flight (a load-dependent server for SLO searches). --fail-rate F answers that fraction of requests
 // (seeded by --seed) with HTTP 500. GET /health and GET /v1/models answer 200. SIGINT/SIGTERM stop it.
 #include <sys/resource.h>
 
@@ -20,6 +21,7 @@
 #include <iostream>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -42,6 +44,7 @@ struct Options {
   std::string mode = "answer-number";
   double first_token_ms = 0;
   double itl_ms = 0;
+  double itl_ms_per_stream = 0;
   int tokens = 0;
   bool ignore_max_tokens = false;
   double fail_rate = 0;
@@ -224,8 +227,22 @@ class App {
     }
     job->first_token_at = arrival + std::chrono::duration_cast<Clock::duration>(
                                         std::chrono::duration<double, std::milli>(opt_.first_token_ms));
-    job->itl = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double, std::milli>(opt_.itl_ms));
+    job->itl = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::duration<double, std::milli>(opt_.itl_ms + opt_.itl_ms_per_stream * (streams_at(arrival, job) - 1)));
     step(job);
+  }
+
+  // --itl-ms-per-stream: the answers in flight when this one arrives (itself included), counted from the
+  // end each was scheduled to have; this answer's scheduled end is recorded for the next ones.
+  int streams_at(Clock::time_point arrival, const std::shared_ptr<Job>& job) {
+    if (opt_.itl_ms_per_stream <= 0) return 1;
+    std::lock_guard<std::mutex> lock(load_mu_);
+    while (!ends_.empty() && *ends_.begin() <= arrival) ends_.erase(ends_.begin());
+    int streams = static_cast<int>(ends_.size()) + 1;
+    auto itl = std::chrono::duration<double, std::milli>(opt_.itl_ms + opt_.itl_ms_per_stream * (streams - 1));
+    ends_.insert(job->first_token_at +
+                 std::chrono::duration_cast<Clock::duration>(itl * static_cast<double>(job->pieces.size())));
+    return streams;
   }
 
   // Sends every token that is due, then sleeps on a timer until the next one.
@@ -259,6 +276,8 @@ class App {
   FILE* log_ = nullptr;
   std::mutex log_mu_;
   std::mutex rng_mu_;
+  std::mutex load_mu_;
+  std::multiset<Clock::time_point> ends_;
   std::mt19937_64 rng_;
   std::atomic<int64_t> counter_{0};
   std::mutex late_mu_;
@@ -288,6 +307,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"answer-number", "echo", "schedule"}));
   cli.add_option("--first-token-ms", o.first_token_ms, "delay from request arrival to the first token");
   cli.add_option("--itl-ms", o.itl_ms, "gap between tokens");
+  cli.add_option("--itl-ms-per-stream", o.itl_ms_per_stream,
+                 "load-dependent latency: the gap grows by this much per other answer in flight at arrival");
   cli.add_option("--tokens", o.tokens, "schedule mode: tokens per answer (0 = the request's max_tokens)");
   cli.add_flag("--ignore-max-tokens", o.ignore_max_tokens, "do not cap answers at the request's max_tokens");
   cli.add_option("--fail-rate", o.fail_rate, "fraction of requests answered with HTTP 500")->check(CLI::Range(0.0, 1.0));
