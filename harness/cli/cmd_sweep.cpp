@@ -19,6 +19,7 @@
 #include "harness/runner/model_record.h"
 #include "harness/load/load_spec.h"
 #include "harness/load/sweep.h"
+#include "harness/runner/error_rate.h"
 #include "harness/store/store.h"
 #include "suites/suite.h"
 
@@ -28,6 +29,7 @@ namespace {
 struct SweepArgs {
   std::string model, model_name, shapes, concurrency, rate, slo, db = "hybench.db", run, json_path, launch_url;
   double burstiness = 1;
+  double max_error_rate = 0.5;
   int requests = 100;
   double duration_s = 0;
   int warmup = 0;
@@ -117,6 +119,7 @@ int run_sweep_command(const SweepArgs& a) {
     load::check_burstiness(a.burstiness);
     for (double r : load::parse_rate_list(a.rate)) o.loads.push_back({load::LoadKind::rate, r, a.burstiness});
   }
+  runner::check_max_error_rate(a.max_error_rate, "--max-error-rate");
   if (a.requests < 1 && a.duration_s <= 0)
     throw Error(ErrorCode::usage, fmt::format("--requests {} must be >= 1 (or give --duration SECONDS)", a.requests));
   if (a.duration_s < 0) throw Error(ErrorCode::usage, fmt::format("--duration {:g} must be >= 0 seconds", a.duration_s));
@@ -186,6 +189,7 @@ int run_sweep_command(const SweepArgs& a) {
                            {"prompt_token_ids", a.prompt_token_ids},
                            {"prompts", a.prompts},
                            {"prompt_limit", a.prompt_limit}};
+  if (!server) check_backend_spec(spec, bo);  // before the database is touched
   store::Store store(a.db);
   std::string run_name = a.run.empty() ? "sweep-" + utc_now_compact() : a.run;
   auto run = store.open_run(run_name, "sweep", config);
@@ -213,7 +217,6 @@ int run_sweep_command(const SweepArgs& a) {
     backend.reset();
     if (server) server->stop();
     store.flush();
-    store.set_run_status(run.id, "finished");
 
     std::fputs(load::render_table(result).c_str(), stdout);
     std::map<std::string, std::pair<int64_t, int64_t>> per_endpoint;
@@ -233,15 +236,20 @@ int run_sweep_command(const SweepArgs& a) {
                      static_cast<long long>(c.second));
     std::fprintf(stdout, "run %s: %zu points, %lld requests, %lld errors (%.1f%%)\n", run_name.c_str(), result.points.size(),
                  static_cast<long long>(all), static_cast<long long>(failed), all ? 100.0 * failed / all : 0.0);
-    std::fflush(stdout);
     if (!a.json_path.empty()) {
       std::ofstream f(a.json_path);
       f << result.to_json(o).dump(2) << "\n";
       if (!f) throw Error(ErrorCode::io, "cannot write --json " + a.json_path + "; check the directory exists and is writable");
       log_info("sweep: wrote {}", a.json_path);
     }
-    if (all > 0 && failed == all) {
-      log_error("sweep: every request failed; see the error kinds above (is the server up and the model name right?)");
+    runner::ErrorTally tally{failed, all};
+    std::string status = tally.exceeds(a.max_error_rate) ? "failed" : "finished";
+    store.set_run_status(run.id, status);
+    std::fprintf(stdout, "%s\n", runner::final_line(run_name, status, tally, "requests", a.max_error_rate).c_str());
+    std::fflush(stdout);
+    if (tally.exceeds(a.max_error_rate)) {
+      log_error("sweep: {}, more than --max-error-rate {:g}; see the error kinds above (is the server up and the model "
+                "name right?)", tally.describe("requests"), a.max_error_rate);
       return kExitRunFailed;
     }
     return kExitOk;
@@ -293,6 +301,8 @@ void add_sweep_command(CLI::App& root, int& exit_code) {
   app->add_option("--max-in-flight", a->max_in_flight, "Client cap on requests on the wire (default: the largest concurrency; 4096 for --rate)");
   app->add_option("--connect-timeout", a->connect_timeout_s, "Connect timeout, seconds")->capture_default_str();
   app->add_option("--idle-timeout", a->idle_timeout_s, "Abort a request after this many seconds without a byte")->capture_default_str();
+  app->add_option("--max-error-rate", a->max_error_rate, "The run fails (exit 3) when more than this fraction of requests fail")
+      ->capture_default_str();
   app->add_option("--api-key-env", a->api_key_env, "Environment variable holding the API key")->capture_default_str();
   app->callback([a, &exit_code] { exit_code = run_sweep_command(*a); });
 }
