@@ -95,7 +95,9 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path) {
                                       ", newer than this hybench supports (" +
                                       std::to_string(store::Store::schema_version()) + "); upgrade hybench");
   auto s = db_->prepare(
-      "SELECT id, name, kind, status, COALESCE(git_sha,''), config_hash, config_json, COALESCE(environment_json,'') "
+      "SELECT id, name, kind, status, COALESCE(git_sha,''), config_hash, config_json, COALESCE(environment_json,''), "
+      "(SELECT COUNT(*) FROM samples x WHERE x.run_id = runs.id), "
+      "(SELECT COUNT(*) FROM samples x WHERE x.run_id = runs.id AND x.error_kind IS NOT NULL) "
       "FROM runs ORDER BY id");
   while (s.step()) {
     RunInfo r;
@@ -107,6 +109,8 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path) {
     r.config_hash = s.text(5);
     r.config = parse_json_or(s.text(6), nlohmann::json::object());
     r.environment = parse_json_or(s.text(7), nlohmann::json::object());
+    r.samples = s.int64(8);
+    r.failed_samples = s.int64(9);
     runs_.push_back(std::move(r));
   }
   if (runs_.empty())

@@ -24,6 +24,7 @@ struct RunInfo {
   std::string status;
   std::string git_sha;
   std::string config_hash;
+  int64_t samples = 0, failed_samples = 0;  // stored samples, and those stored with an error (not scored)
   nlohmann::json config = nlohmann::json::object();
   nlohmann::json environment = nlohmann::json::object();
 };

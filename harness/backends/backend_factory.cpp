@@ -20,6 +20,7 @@ std::string default_model_name(const std::string& spec) {
     rest = split(rest, ',').front();
     if (auto p = rest.find("://"); p != std::string::npos) rest = rest.substr(p + 3);
     if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+    if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);  // never the credentials
   } else if (starts_with(spec, "launch:")) {
     // The program's name: "launch:vllm serve m --port 8000" -> "vllm".
     rest = split(std::string(trim(rest)), ' ').front();

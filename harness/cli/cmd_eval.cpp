@@ -183,6 +183,7 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
   std::string model_name = a.model_name.empty() ? default_model_name(a.model) : a.model_name;
   // Every input is checked (model spec, suite data) before the database is touched: a run that could not
   // start is never left in it as `running`.
+  check_backend_spec(a.model, bo);  // cheap: before a data download
   datasets::Catalog catalog(a.data_dir);
   std::vector<std::vector<suites::Item>> suite_items;
   for (auto& suite : suite_list) suite_items.push_back(suite->load(catalog));

@@ -141,7 +141,7 @@ TEST_F(NoSilentSuccess, UrlCredentialsAreRedactedInTheDatabaseLogsAndReport) {
                            read_file(path("r.err")) + read_file(path("rep/index.html"));
   {
     store::Db db(path("r.db"), store::Db::Mode::read_only);
-    for (const char* sql : {"SELECT config_json FROM runs", "SELECT spec || details_json FROM models",
+    for (const char* sql : {"SELECT name || config_json FROM runs", "SELECT display_name || spec || details_json FROM models",
                             "SELECT endpoint || COALESCE(error_message, '') FROM samples",
                             "SELECT COALESCE(endpoint, '') || COALESCE(message, '') FROM attempts"}) {
       auto q = db.prepare(sql);
@@ -149,6 +149,9 @@ TEST_F(NoSilentSuccess, UrlCredentialsAreRedactedInTheDatabaseLogsAndReport) {
     }
   }
   EXPECT_EQ(everything.find("hunter2secret"), std::string::npos);
+  // The report says how many samples failed.
+  int64_t failed = count("SELECT COUNT(*) FROM samples WHERE error_kind IS NOT NULL");
+  EXPECT_NE(read_file(path("rep/index.html")).find("<td>" + std::to_string(failed) + " of 6</td>"), std::string::npos);
   EXPECT_NE(everything.find("alice:***@127.0.0.1"), std::string::npos);
   EXPECT_EQ(request_log().size(), 6u) << "the credentials still work: every request reached the server";
 }

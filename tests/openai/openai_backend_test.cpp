@@ -642,6 +642,56 @@ TEST(OpenAiBackend, LongPromptOfSeveralMegabytes) {
   EXPECT_EQ(server.requests().at(0).last_user_content().size(), prompt.size());
 }
 
+TEST(OpenAiBackend, RepeatedDoneAndDataAfterDoneAreIgnored) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest&, int) {
+    Reply r = Reply::chat({"fine"});
+    r.events.push_back("[DONE]");
+    r.events.push_back(hb::testing::chat_chunk({{"content", " LATE"}}));
+    r.events.push_back("{not json either}");
+    return r;  // and the real [DONE] once more at the end
+  });
+  auto b = make_openai_backend(fast_options(server.base_url()));
+  auto r = run_one(*b, ask());
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(r.content, "fine");
+  EXPECT_EQ(r.attempts, 1);
+}
+
+TEST(OpenAiBackend, LastEventWithoutTrailingNewlineAtEofIsParsed) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest&, int) {
+    Reply r;
+    r.events = {hb::testing::chat_chunk({{"content", "end"}})};
+    r.send_done = false;
+    r.raw_after = "data: " + hb::testing::chat_chunk(nlohmann::json::object(), "stop");  // no "\n\n"
+    return r;
+  });
+  auto b = make_openai_backend(fast_options(server.base_url()));
+  auto r = run_one(*b, ask());
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(r.content, "end");
+  EXPECT_EQ(r.finish_reason, "stop");
+}
+
+TEST(OpenAiBackend, AHundredMegabyteSingleEventIsRefusedWithBoundedMemory) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest&, int) {
+    Reply r = Reply::chat({"x"});
+    r.events.insert(r.events.begin() + 1, "{\"choices\":[{\"delta\":{\"content\":\"" + std::string(100u << 20, 'a') + "\"}}]}");
+    return r;
+  });
+  auto o = fast_options(server.base_url());
+  o.max_attempts = 1;
+  auto b = make_openai_backend(o);
+  auto r = run_one(*b, ask(), 60s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error->kind, "protocol");
+  EXPECT_TRUE(has(r.error->message, "larger than 16 MiB")) << r.error->message;
+  ASSERT_EQ(r.attempt_log.size(), 1u);
+  EXPECT_LT(r.attempt_log[0].bytes_received, 40 << 20) << "the client stopped reading soon after the limit";
+}
+
 TEST(OpenAiBackend, AttemptsEqualTheServersRequestLogUnderRandomFaults) {
   LoopbackServer server;
   server.script([](const LoggedRequest& req, int i) {

@@ -234,6 +234,7 @@ void LoopbackServer::play(std::shared_ptr<http::ResponseWriter> writer, std::sha
     if (reply->stall_after >= 0 && next == static_cast<size_t>(reply->stall_after)) return;  // keep it open, silent
     if (next >= reply->events.size()) {
       if (reply->send_done) writer->write("data: [DONE]\n\n");
+      if (!reply->raw_after.empty()) writer->write(reply->raw_after);
       writer->end();
       return;
     }

@@ -40,6 +40,7 @@ struct Reply {
   std::vector<std::string> events;
   bool send_done = true;                 // append "data: [DONE]\n\n"
   std::vector<std::string> raw_before;   // raw bytes written before the events (comments, odd framing)
+  std::string raw_after;                 // raw bytes written after the events and [DONE] (odd endings)
   milliseconds first_byte_delay{0};      // before the status line
   milliseconds first_event_delay{0};     // after the headers, before the first event
   milliseconds event_delay{0};           // between events
