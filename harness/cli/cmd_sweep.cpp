@@ -248,8 +248,9 @@ int run_sweep_command(const SweepArgs& a) {
     std::fprintf(stdout, "%s\n", runner::final_line(run_name, status, tally, "requests", a.max_error_rate).c_str());
     std::fflush(stdout);
     if (tally.exceeds(a.max_error_rate)) {
-      log_error("sweep: {}, more than --max-error-rate {:g}; see the error kinds above (is the server up and the model "
-                "name right?)", tally.describe("requests"), a.max_error_rate);
+      log_error("sweep: {}{}, more than --max-error-rate {:g}; see the error kinds above (is the server up and the "
+                "model name right?)", tally.failed == tally.total ? "every request failed: " : "",
+                tally.describe("requests"), a.max_error_rate);
       return kExitRunFailed;
     }
     return kExitOk;
