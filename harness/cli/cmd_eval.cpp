@@ -235,13 +235,16 @@ void add_eval_command(CLI::App& root, int& exit_code) {
   app->add_option("--data-dir", args->data_dir, "Local mirror of the suite data (also HYBENCH_DATA_DIR)");
   app->add_option("--judge", args->judge, "Judge backend for MT-Bench (same forms as --model)");
   app->add_option("--judge-name", args->judge_name, "Model name of the judge (sent as \"model\")");
-  app->add_option("--max-error-rate", args->max_error_rate, "Abort when more than this fraction of requests fail")
+  app->add_option("--max-error-rate", args->max_error_rate,
+                  "The run fails (exit 3) when more than this fraction of samples fail after their retries")
       ->capture_default_str();
   app->add_option("--api-key-env", args->api_key_env, "Environment variable holding the API key")->capture_default_str();
   app->add_option("--connect-timeout", args->connect_timeout_s, "Connect timeout, seconds")->capture_default_str();
   app->add_option("--idle-timeout", args->idle_timeout_s, "Abort a request after this many seconds without a byte")
       ->capture_default_str();
-  app->add_option("--max-attempts", args->max_attempts, "Attempts per request (retries on connect errors, 429, 5xx)")
+  app->add_option("--max-attempts", args->max_attempts,
+                  "Attempts per request: connect errors, 429, 5xx and dropped, stalled or garbled streams are retried "
+                  "from the start")
       ->capture_default_str();
   app->add_flag("--no-stream", args->no_stream, "Use non-streaming requests");
   app->add_option("--launch-url", args->launch_url, "With --model launch:CMD: the server's base URL, e.g. http://127.0.0.1:8000/v1");
