@@ -310,10 +310,11 @@ std::string render_index_html(const StudyData& study, const std::vector<ParetoPa
   o += render_importance_section(study.importance);
 
   // Provenance.
-  o += "<h2>Provenance</h2>\n<table>\n<tr><th>run</th><th>kind</th><th>status</th><th>git sha</th><th>config hash</th>"
-       "<th>environment</th></tr>\n";
+  o += "<h2>Provenance</h2>\n<table>\n<tr><th>run</th><th>kind</th><th>status</th><th>failed samples</th><th>git sha</th>"
+       "<th>config hash</th><th>environment</th></tr>\n";
   for (const auto& r : study.runs)
     o += "<tr><td>" + esc(r.name) + "</td><td>" + esc(r.kind) + "</td><td>" + esc(r.status) + "</td><td>" +
+         std::to_string(r.failed_samples) + " of " + std::to_string(r.samples) + "</td><td>" +
          esc(r.git_sha.empty() ? "unknown" : r.git_sha) + "</td><td>" + esc(r.config_hash) + "</td><td>" +
          esc(env_summary(r.environment)) + "</td></tr>\n";
   o += "</table>\n<table>\n<tr><th>suite</th><th>variant</th><th>version</th><th>prompt hash</th></tr>\n";

@@ -96,7 +96,10 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path) {
                                       std::to_string(store::Store::schema_version()) + "); upgrade hybench");
   auto s = db_->prepare(
       "SELECT id, name, kind, status, COALESCE(git_sha,''), config_hash, config_json, COALESCE(environment_json,''), "
-      "COALESCE(started_at,'') FROM runs ORDER BY id");
+      "COALESCE(started_at,''), "
+      "(SELECT COUNT(*) FROM samples x WHERE x.run_id = runs.id), "
+      "(SELECT COUNT(*) FROM samples x WHERE x.run_id = runs.id AND x.error_kind IS NOT NULL) "
+      "FROM runs ORDER BY id");
   while (s.step()) {
     RunInfo r;
     r.id = s.int64(0);
@@ -108,6 +111,8 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path) {
     r.config = parse_json_or(s.text(6), nlohmann::json::object());
     r.environment = parse_json_or(s.text(7), nlohmann::json::object());
     r.started_at = s.text(8);
+    r.samples = s.int64(9);
+    r.failed_samples = s.int64(10);
     runs_.push_back(std::move(r));
   }
   if (runs_.empty())

@@ -25,6 +25,7 @@ struct RunInfo {
   std::string git_sha;
   std::string config_hash;
   std::string started_at;  // ISO-8601 UTC ("" when unknown)
+  int64_t samples = 0, failed_samples = 0;  // stored samples, and those stored with an error (not scored)
   nlohmann::json config = nlohmann::json::object();
   nlohmann::json environment = nlohmann::json::object();
 };

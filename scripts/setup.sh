@@ -8,7 +8,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config git python3
   nlohmann-json3-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev
   libboost-dev libboost-filesystem-dev libcli11-dev libfmt-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtorch-dev
-  bubblewrap libseccomp-dev)  # the MBPP sandbox (docs/SANDBOX.md)
+  bubblewrap libseccomp-dev  # the MBPP sandbox (docs/SANDBOX.md)
+  clang libclang-rt-14-dev)  # clang + the libFuzzer runtime: scripts/fuzz.sh
 
 missing=()
 for p in "${PACKAGES[@]}"; do

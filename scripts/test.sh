@@ -23,3 +23,12 @@ if ! python3 -c "import openai" >/dev/null 2>&1; then
 fi
 BUILD_DIR=${BUILD_DIR:-build}
 ctest --test-dir "$BUILD_DIR" -LE gpu --output-on-failure -j "${JOBS:-$(nproc)}" --timeout 600
+# The fuzz smoke (issue #12): each libFuzzer target ~20 s under ASan + UBSan, when clang and its libFuzzer
+# runtime are there (setup installs them); FUZZ_SECONDS=0 skips it.
+if [ "${FUZZ_SECONDS:-20}" != "0" ]; then
+  if bash scripts/fuzz.sh --check; then
+    JOBS="${JOBS:-$(nproc)}" bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+  else
+    echo "test: clang++ with libFuzzer is missing; the fuzz smoke is skipped" >&2
+  fi
+fi

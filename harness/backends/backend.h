@@ -58,6 +58,19 @@ struct TokenUsage {
   int64_t reasoning_tokens = -1;
 };
 
+// One HTTP request of a GenerationRequest (a backend may send several: retries, and libcurl's own re-send
+// on a reused connection the server had closed). Monotonic times like GenerationResult's.
+struct AttemptInfo {
+  std::string kind;            // "ok", or the error kind that ended it ("truncated", "http_429", "resent", ...)
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  int64_t http_status = 0;     // 0: no status line received
+  int64_t bytes_received = 0;  // header + body bytes of this attempt
+  bool request_sent = false;   // the request went out on the wire (false: connect error, never sent)
+  std::string endpoint;
+  std::string message;         // why it failed ("" when ok)
+};
+
 struct GenerationResult {
   std::string content;               // the answer channel
   std::string reasoning;             // reasoning_content deltas, kept apart
@@ -73,7 +86,8 @@ struct GenerationResult {
   int64_t end_ns = 0;
   int64_t connect_ns = 0;      // connection set-up of the last attempt (a duration; 0 when reused or unknown)
   std::vector<ChunkTiming> chunks;
-  int attempts = 0;
+  int attempts = 0;                   // HTTP requests sent (== attempt_log.size() for the openai backend)
+  std::vector<AttemptInfo> attempt_log;  // every attempt, the last one last (empty for in-process engines)
   std::string endpoint;               // which replica served it
   std::optional<ErrorInfo> error;     // set when the request failed; partial text may remain
   bool ok() const { return !error.has_value(); }

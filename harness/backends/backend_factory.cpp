@@ -1,6 +1,7 @@
 #include "harness/backends/backend_factory.h"
 
 #include "harness/base/error.h"
+#include "harness/base/redact.h"
 #include "harness/base/strings.h"
 #include "harness/load/launched_backend.h"
 #include "harness/openai/openai_backend.h"
@@ -19,6 +20,7 @@ std::string default_model_name(const std::string& spec) {
     rest = split(rest, ',').front();
     if (auto p = rest.find("://"); p != std::string::npos) rest = rest.substr(p + 3);
     if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+    if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);  // never the credentials
   } else if (starts_with(spec, "launch:")) {
     // The program's name: "launch:vllm serve m --port 8000" -> "vllm".
     rest = split(std::string(trim(rest)), ' ').front();
@@ -31,6 +33,35 @@ std::string default_model_name(const std::string& spec) {
   return rest;
 }
 
+void check_backend_spec(const std::string& spec, const BackendOptions& options) {
+  auto colon = spec.find(':');
+  std::string kind = colon == std::string::npos ? spec : spec.substr(0, colon);
+  std::string rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  if (kind == "openai") {
+    bool any = false;
+    for (const auto& url : split(rest, ',')) {
+      std::string u(trim(url));
+      if (u.empty()) continue;
+      any = true;
+      openai::check_base_url(u);
+    }
+    if (!any) throw Error(ErrorCode::usage, "--model '" + redact_credentials(spec) + "' names no URL; use openai:http://HOST:PORT/v1");
+    return;
+  }
+  if (kind == "launch") {
+    if (rest.empty()) throw Error(ErrorCode::usage, "--model launch: names no command; use launch:'CMD ARGS'");
+    if (options.launch_url.empty())
+      throw Error(ErrorCode::usage, "--model launch:CMD needs --launch-url URL (the server's base URL with /v1)");
+    openai::check_base_url(options.launch_url);
+    return;
+  }
+  if (kind == "native" && !rest.empty()) return;  // the engine checks the path or preset when it loads it
+  std::string hint = did_you_mean(kind, backend_kinds());
+  throw Error(ErrorCode::usage, "--model '" + redact_credentials(spec) + "': unknown backend kind '" + kind + "'" +
+                                    (hint.empty() ? "" : "; " + hint) +
+                                    "; use openai:URL, native:PATH, native:preset:NAME or launch:CMD");
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& spec, const BackendOptions& options) {
   auto colon = spec.find(':');
   std::string kind = colon == std::string::npos ? spec : spec.substr(0, colon);
@@ -41,13 +72,14 @@ std::unique_ptr<Backend> make_backend(const std::string& spec, const BackendOpti
       std::string u(trim(url));
       if (u.empty()) continue;
       if (!starts_with(u, "http://") && !starts_with(u, "https://"))
-        throw Error(ErrorCode::usage, "--model '" + spec + "': URL '" + u +
+        throw Error(ErrorCode::usage, "--model '" + redact_credentials(spec) + "': URL '" + redact_credentials(u) +
                                           "' must start with http:// or https:// (e.g. openai:http://127.0.0.1:8000/v1)");
+      openai::check_base_url(u);
       while (!u.empty() && u.back() == '/') u.pop_back();
       o.base_urls.push_back(u);
     }
     if (o.base_urls.empty())
-      throw Error(ErrorCode::usage, "--model '" + spec + "' names no URL; use openai:http://HOST:PORT/v1");
+      throw Error(ErrorCode::usage, "--model '" + redact_credentials(spec) + "' names no URL; use openai:http://HOST:PORT/v1");
     o.model_name = options.model_name.empty() ? default_model_name(spec) : options.model_name;
     o.api_key_env = options.api_key_env;
     o.max_in_flight = options.max_in_flight;

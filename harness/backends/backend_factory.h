@@ -29,6 +29,9 @@ struct BackendOptions {
 };
 
 std::unique_ptr<Backend> make_backend(const std::string& spec, const BackendOptions& options);
+// Checks a spec without creating anything (no server started, no weights loaded): the kind, every URL
+// (scheme, host, port), a launch command and its URL. For validating a whole study before it runs.
+void check_backend_spec(const std::string& spec, const BackendOptions& options);
 // The spec kinds, for help text and suggestions.
 std::vector<std::string> backend_kinds();
 // A display name for a spec when the user gave none ("openai:http://h:8000/v1" -> "h:8000").

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "harness/base/clock.h"
+#include "harness/base/redact.h"
 
 namespace hb {
 namespace {
@@ -42,7 +43,8 @@ void Console::log(LogLevel level, const std::string& line) {
   if (level < level_) return;
   std::lock_guard<std::mutex> lock(g_mutex);
   if (tty_ && progress_shown_) std::fputs("\r\033[2K", stderr);
-  std::fprintf(stderr, "hybench: %s: %s\n", level_tag(level), line.c_str());
+  // A URL with a password never reaches a log line (stderr is often captured into CI logs).
+  std::fprintf(stderr, "hybench: %s: %s\n", level_tag(level), redact_credentials(line).c_str());
   if (tty_ && progress_shown_) std::fputs(last_progress_.c_str(), stderr);
   std::fflush(stderr);
 }

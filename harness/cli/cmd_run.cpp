@@ -14,6 +14,7 @@
 #include "reports/report.h"
 #include "reports/results_db.h"
 #include "reports/study_data.h"
+#include "harness/runner/error_rate.h"
 #include "harness/runner/eval_runner.h"
 #include "harness/runner/model_record.h"
 #include "harness/cli/sandbox_cli_options.h"
@@ -34,25 +35,71 @@ struct RunArgs {
 
 void on_signal(int) { runner::interrupt_flag().store(true); }
 
+// The suites of a study with their items, loaded before anything is written.
+struct LoadedSuites {
+  std::vector<std::unique_ptr<suites::Suite>> suites;
+  std::vector<std::vector<suites::Item>> items;
+};
+
+// Every input of the study is checked before the database is touched (model specs, the gate policy,
+// suite names and their data), so a study that cannot run leaves no `running` run behind.
+LoadedSuites check_study_inputs(const runner::Study& study, const RunArgs& a) {
+  for (size_t i = 0; i < study.models.size(); ++i) {
+    BackendOptions bo;
+    bo.launch_url = study.models[i].launch_url.value_or("");
+    try {
+      check_backend_spec(study.models[i].spec, bo);
+    } catch (Error& e) {
+      throw e.with_context("in " + a.study + ": /models/" + std::to_string(i) + "/spec");
+    }
+  }
+  if (!study.gate.is_null()) reports::parse_gate_policy(study.gate, a.study + ": /gate");
+  datasets::Catalog catalog(a.data_dir);
+  LoadedSuites loaded;
+  for (size_t i = 0; i < study.suites.size(); ++i) {
+    try {
+      loaded.suites.push_back(suites::make_suite(study.suites[i].suite, {}));
+      loaded.items.push_back(loaded.suites.back()->load(catalog));
+    } catch (Error& e) {
+      throw e.with_context("in " + a.study + ": /suites/" + std::to_string(i));
+    }
+  }
+  return loaded;
+}
+
+int run_study_steps(const RunArgs& a, const runner::Study& study, LoadedSuites& loaded, store::Store& store,
+                    const store::RunRecord& run, const std::string& run_name, int shard_index, int shard_count);
+
 int run_study(const RunArgs& a) {
   runner::Study study = runner::load_study(a.study);
   auto [shard_index, shard_count] = a.shard.empty() ? std::pair<int, int>{0, 1} : runner::parse_shard(a.shard);
-  datasets::Catalog catalog(a.data_dir);
+  LoadedSuites loaded = check_study_inputs(study, a);
   // MBPP runs model-written code: refuse before any model starts when no sandbox can be built.
-  for (const auto& ss : study.suites) {
-    if (suites::make_suite(ss.suite, {})->info().name != "mbpp") continue;
+  for (const auto& suite : loaded.suites) {
+    if (suite->info().name != "mbpp") continue;
     sandbox::SandboxCodeRunner check(a.sandbox);
     break;
   }
   store::Store store(a.db);
   std::string run_name = a.run.empty() ? study.name : a.run;
   auto run = store.open_run(run_name, "study", study.raw);
+  try {
+    return run_study_steps(a, study, loaded, store, run, run_name, shard_index, shard_count);
+  } catch (...) {
+    runner::mark_run_failed(store, run.id);  // what was stored stays; the run says it failed
+    throw;
+  }
+}
+
+int run_study_steps(const RunArgs& a, const runner::Study& study, LoadedSuites& loaded, store::Store& store,
+                    const store::RunRecord& run, const std::string& run_name, int shard_index, int shard_count) {
   log_info("study '{}': run '{}' ({}) in {}{}", study.name, run_name, run.resumed ? "resumed" : "new", a.db,
            shard_count > 1 ? fmt::format(", shard {}/{}", shard_index, shard_count) : "");
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
   bool failed = false;
+  runner::ErrorTally sample_tally, request_tally;
   std::printf("study %s  run %s\n", study.name.c_str(), run_name.c_str());
   std::printf("%-16s %-10s %-8s %-22s %7s %9s %9s\n", "model", "suite", "variant", "metric", "n", "value", "stderr");
   for (const auto& m : study.models) {
@@ -68,10 +115,11 @@ int run_study(const RunArgs& a) {
     judge_options.model_name = study.judge_name;
     runner::ScoringResources scoring_resources(study.judge, judge_options);
     scoring_resources.set_sandbox_options(a.sandbox);
-    for (const auto& ss : study.suites) {
-      auto suite = suites::make_suite(ss.suite, {});
+    for (size_t si = 0; si < study.suites.size(); ++si) {
+      const auto& ss = study.suites[si];
+      auto& suite = loaded.suites[si];
       const auto& info = suite->info();
-      auto items = suite->load(catalog);
+      const auto& items = loaded.items[si];
       int64_t suite_id = store.ensure_suite({info.name, info.variant, info.version, suite->prompt_hash()});
       runner::EvalOptions eo;
       eo.limit = ss.limit;
@@ -82,23 +130,22 @@ int run_study(const RunArgs& a) {
       eo.concurrency = bo.max_in_flight;
       eo.shard_index = shard_index;
       eo.shard_count = shard_count;
+      eo.max_error_rate = study.max_error_rate;
       auto scoring = scoring_resources.context_for(*suite);
-      runner::EvalOutcome outcome;
-      try {
-        outcome = runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
-      } catch (...) {
-        runner::mark_run_failed(store, run.id);  // what was stored stays; the run says it failed
-        throw;
-      }
+      runner::EvalOutcome outcome =
+          runner::run_eval(*backend, *suite, items, store, {run.id, model_id, suite_id}, eo, scoring);
+      runner::ErrorTally suite_tally{outcome.stored_errors, static_cast<int64_t>(outcome.total)};
+      sample_tally.add(suite_tally.failed, suite_tally.total);
       for (const auto& mv : outcome.metrics)
         std::printf("%-16s %-10s %-8s %-22s %7zu %9s %9s\n", m.name.c_str(), info.name.c_str(), info.variant.c_str(),
                     mv.metric.c_str(), mv.n, mv.value != mv.value ? "n/a" : fmt::format("{:.4f}", mv.value).c_str(),
                     fmt::format("{:.4f}", mv.stderr_).c_str());
       std::fflush(stdout);
       if (outcome.interrupted) break;
-      if (outcome.aborted) {
+      if (outcome.aborted || suite_tally.exceeds(study.max_error_rate)) {
         failed = true;
-        log_error("model {} suite {}: too many failed requests; first error: {}", m.name, info.name, outcome.first_error);
+        log_error("model {} suite {}: {}, more than the study's max_error_rate {:g}; first error: {}", m.name, info.name,
+                  suite_tally.describe("samples"), study.max_error_rate, outcome.first_error);
       }
     }
   }
@@ -128,6 +175,14 @@ int run_study(const RunArgs& a) {
         if (so.client_shares_process) so.vocab_size = backend->describe().details.value("vocab_size", 0);
         log_info("throughput: model {} shape {}", m.name, w.shape);
         auto result = load::run_sweep(*backend, so, &store, run.id, model_id);
+        runner::ErrorTally point_tally;
+        for (const auto& p : result.points) point_tally.add(p.metrics.value("errors", 0), p.metrics.value("requests", 0));
+        request_tally.add(point_tally.failed, point_tally.total);
+        if (point_tally.exceeds(study.max_error_rate)) {
+          failed = true;
+          log_error("model {} shape {}: {}, more than the study's max_error_rate {:g}", m.name, w.shape,
+                    point_tally.describe("requests"), study.max_error_rate);
+        }
         std::string table = load::render_table(result);
         std::fwrite(table.data(), 1, table.size(), stdout);
         std::fflush(stdout);
@@ -136,7 +191,12 @@ int run_study(const RunArgs& a) {
   }
 
   bool interrupted = runner::interrupt_flag().load();
-  store.set_run_status(run.id, interrupted ? "interrupted" : failed ? "failed" : "finished");
+  std::string status = interrupted ? "interrupted" : failed ? "failed" : "finished";
+  store.set_run_status(run.id, status);
+  if (request_tally.total > 0)
+    std::printf("%s\n", runner::final_line(run_name, status, request_tally, "throughput requests", study.max_error_rate).c_str());
+  std::printf("%s\n", runner::final_line(run_name, status, sample_tally, "samples", study.max_error_rate).c_str());
+  std::fflush(stdout);
   if (interrupted) {
     log_warn("interrupted; run the same command again to continue");
     return kExitRunFailed;

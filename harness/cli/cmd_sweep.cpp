@@ -21,6 +21,7 @@
 #include "harness/load/load_spec.h"
 #include "harness/load/slo_search.h"
 #include "harness/load/sweep.h"
+#include "harness/runner/error_rate.h"
 #include "harness/store/store.h"
 #include "suites/suite.h"
 
@@ -30,6 +31,7 @@ namespace {
 struct SweepArgs {
   std::string model, model_name, shapes, concurrency, rate, slo, db = "hybench.db", run, json_path, launch_url;
   double burstiness = 1;
+  double max_error_rate = 0.5;
   int requests = 0;         // 0: default_requests(load)
   double duration_s = 0;
   double auto_start = 1;
@@ -143,6 +145,7 @@ int run_sweep_command(const SweepArgs& a) {
     load::check_burstiness(a.burstiness);
     for (double r : load::parse_rate_list(a.rate)) o.loads.push_back({load::LoadKind::rate, r, a.burstiness});
   }
+  runner::check_max_error_rate(a.max_error_rate, "--max-error-rate");
   if (a.requests < 0)
     throw Error(ErrorCode::usage, fmt::format("--requests {} must be >= 1 (leave it out for max(100, 4 x concurrency))", a.requests));
   if (a.duration_s < 0) throw Error(ErrorCode::usage, fmt::format("--duration {:g} must be >= 0 seconds", a.duration_s));
@@ -213,6 +216,7 @@ int run_sweep_command(const SweepArgs& a) {
                            {"prompt_token_ids", a.prompt_token_ids},
                            {"prompts", a.prompts},
                            {"prompt_limit", a.prompt_limit}};
+  if (!server) check_backend_spec(spec, bo);  // before the database is touched
   store::Store store(a.db);
   std::string run_name = a.run.empty() ? "sweep-" + utc_now_compact() : a.run;
   // The sweep of this model is one part of the run: evals and sweeps of other models can share the name.
@@ -250,7 +254,6 @@ int run_sweep_command(const SweepArgs& a) {
     backend.reset();
     if (server) server->stop();
     store.flush();
-    store.end_parts(run.id, parts, "finished");
 
     std::fputs(load::render_table(result).c_str(), stdout);
     std::map<std::string, std::pair<int64_t, int64_t>> per_endpoint;
@@ -283,8 +286,15 @@ int run_sweep_command(const SweepArgs& a) {
       if (!f) throw Error(ErrorCode::io, "cannot write --json " + a.json_path + "; check the directory exists and is writable");
       log_info("sweep: wrote {}", a.json_path);
     }
-    if (all > 0 && failed == all) {
-      log_error("sweep: every request failed; see the error kinds above (is the server up and the model name right?)");
+    runner::ErrorTally tally{failed, all};
+    std::string status = tally.exceeds(a.max_error_rate) ? "failed" : "finished";
+    store.end_parts(run.id, parts, status);
+    std::fprintf(stdout, "%s\n", runner::final_line(run_name, status, tally, "requests", a.max_error_rate).c_str());
+    std::fflush(stdout);
+    if (tally.exceeds(a.max_error_rate)) {
+      log_error("sweep: {}{}, more than --max-error-rate {:g}; see the error kinds above (is the server up and the "
+                "model name right?)", tally.failed == tally.total ? "every request failed: " : "",
+                tally.describe("requests"), a.max_error_rate);
       return kExitRunFailed;
     }
     for (const auto& s : searched)
@@ -348,6 +358,8 @@ void add_sweep_command(CLI::App& root, int& exit_code) {
   app->add_option("--max-in-flight", a->max_in_flight, "Client cap on requests on the wire (default: the largest concurrency; 4096 for --rate)");
   app->add_option("--connect-timeout", a->connect_timeout_s, "Connect timeout, seconds")->capture_default_str();
   app->add_option("--idle-timeout", a->idle_timeout_s, "Abort a request after this many seconds without a byte")->capture_default_str();
+  app->add_option("--max-error-rate", a->max_error_rate, "The run fails (exit 3) when more than this fraction of requests fail")
+      ->capture_default_str();
   app->add_option("--api-key-env", a->api_key_env, "Environment variable holding the API key")->capture_default_str();
   app->callback([a, &exit_code] { exit_code = run_sweep_command(*a); });
 }

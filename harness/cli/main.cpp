@@ -6,6 +6,7 @@
 
 #include "harness/base/console.h"
 #include "harness/base/error.h"
+#include "harness/base/redact.h"
 #include "harness/base/strings.h"
 #include "harness/cli/cli_options.h"
 #include "harness/cli/commands.h"
@@ -134,11 +135,11 @@ int main(int argc, char** argv) {
     return rc == 0 ? hb::kExitOk : hb::kExitUsage;
   } catch (const hb::Error& e) {
     hb::Console::get().end_progress();
-    std::fprintf(stderr, "hybench: error: %s\n", e.describe().c_str());
+    std::fprintf(stderr, "hybench: error: %s\n", hb::redact_credentials(e.describe()).c_str());
     return hb::exit_code_for(e.code());
   } catch (const std::exception& e) {
     hb::Console::get().end_progress();
-    std::fprintf(stderr, "hybench: error: internal: %s\n", e.what());
+    std::fprintf(stderr, "hybench: error: internal: %s\n", hb::redact_credentials(e.what()).c_str());
     return hb::kExitRunFailed;
   }
   return exit_code;

@@ -21,6 +21,7 @@
 #include "harness/base/clock.h"
 #include "harness/base/console.h"
 #include "harness/base/error.h"
+#include "harness/base/redact.h"
 #include "harness/base/strings.h"
 #include "harness/openai/openai_protocol.h"
 #include "harness/openai/sse_decoder.h"
@@ -33,7 +34,8 @@ constexpr size_t kMaxBodyBytes = 256u << 20;
 constexpr double kMaxRetryAfterS = 300;
 
 struct Endpoint {
-  std::string base;  // without a trailing '/'
+  std::string base;     // without a trailing '/'
+  std::string display;  // base with URL credentials redacted: what is logged, stored and described
   std::atomic<int64_t> in_flight{0};
   std::atomic<int64_t> requests{0};  // attempts sent
   std::atomic<int64_t> errors{0};    // failed attempts
@@ -57,7 +59,6 @@ struct Transfer {
   char curl_error[CURL_ERROR_SIZE] = {0};
   long status = 0;
   bool event_stream = false;      // Content-Type: text/event-stream
-  bool got_bytes = false;
   double retry_after_s = -1;
   std::string body;               // error body, or the whole non-streaming body
   SseDecoder sse;
@@ -68,6 +69,11 @@ struct Transfer {
   int64_t last_activity_ns = 0;
   int64_t retry_due_ns = 0;
   size_t body_sent = 0;           // bytes of payload handed to libcurl in this attempt
+  // The attempt being recorded in result.attempt_log (closed by close_attempt).
+  bool attempt_open = false;
+  int64_t attempt_start_ns = 0;
+  int64_t attempt_bytes = 0;      // header + body bytes received
+  int requests_on_handle = 0;     // request headers libcurl sent on this easy handle (> 1: a silent re-send)
 };
 
 class OpenAiBackendImpl final : public Backend {
@@ -86,6 +92,7 @@ class OpenAiBackendImpl final : public Backend {
   static int on_seek(void* user, curl_off_t offset, int origin) noexcept;
   static int on_socket(CURL* easy, curl_socket_t s, int what, void* user, void* socketp) noexcept;
   static int on_timer(CURLM* multi, long timeout_ms, void* user) noexcept;
+  static int on_debug(CURL* easy, curl_infotype type, char* data, size_t size, void* user) noexcept;
 
   void loop() noexcept;
   void loop_body();
@@ -99,6 +106,7 @@ class OpenAiBackendImpl final : public Backend {
   void watchdog(int64_t now);
   void detach(Transfer* t);
   void retry_or_fail(std::unique_ptr<Transfer> t, ErrorInfo error, bool retryable);
+  void close_attempt(Transfer* t, const std::string& kind, const std::string& message);
   void complete(std::unique_ptr<Transfer> t);
   void cancel_everything(const std::string& why);
   size_t pick_endpoint();
@@ -143,7 +151,10 @@ std::string strip_slash(std::string s) {
 }
 
 OpenAiBackendImpl::OpenAiBackendImpl(OpenAiOptions options) : opt_(std::move(options)), endpoints_(opt_.base_urls.size()) {
-  for (size_t i = 0; i < opt_.base_urls.size(); ++i) endpoints_[i].base = strip_slash(opt_.base_urls[i]);
+  for (size_t i = 0; i < opt_.base_urls.size(); ++i) {
+    endpoints_[i].base = strip_slash(opt_.base_urls[i]);
+    endpoints_[i].display = redact_credentials(endpoints_[i].base);
+  }
   if (!opt_.api_key_env.empty()) {
     if (const char* key = std::getenv(opt_.api_key_env.c_str())) api_key_ = key;
   }
@@ -182,12 +193,12 @@ BackendInfo OpenAiBackendImpl::describe() const {
   BackendInfo info;
   info.kind = "openai";
   std::vector<std::string> bases;
-  for (const auto& e : endpoints_) bases.push_back(e.base);
+  for (const auto& e : endpoints_) bases.push_back(e.display);
   info.spec = "openai:" + join(bases, ",");
   info.model_name = opt_.model_name;
   nlohmann::json eps = nlohmann::json::array();
   for (const auto& e : endpoints_)
-    eps.push_back({{"url", e.base}, {"requests", e.requests.load()}, {"errors", e.errors.load()},
+    eps.push_back({{"url", e.display}, {"requests", e.requests.load()}, {"errors", e.errors.load()},
                    {"in_flight", e.in_flight.load()}});
   info.details = {{"endpoints", eps},
                   {"stream", opt_.stream},
@@ -251,6 +262,27 @@ int OpenAiBackendImpl::on_timer(CURLM*, long timeout_ms, void* user) noexcept {
   return 0;
 }
 
+// Counts the request headers libcurl sends. When a reused keep-alive connection turns out to have been
+// closed by the server, libcurl silently sends the request again on a new one; the server may have read
+// the first copy, so each copy is an attempt of its own (recorded as kind "resent").
+int OpenAiBackendImpl::on_debug(CURL*, curl_infotype type, char*, size_t, void* user) noexcept {
+  if (type != CURLINFO_HEADER_OUT) return 0;
+  auto* t = static_cast<Transfer*>(user);
+  if (++t->requests_on_handle > 1) {
+    try {
+      t->owner->close_attempt(t, "resent",
+                              "the kept-alive connection was closed by the server without an answer; libcurl sent the "
+                              "request again on a new connection");
+      t->attempt_open = true;
+      t->attempt_start_ns = monotonic_ns();
+      t->result.attempts += 1;
+      t->owner->endpoints_[t->endpoint].requests.fetch_add(1);
+    } catch (...) {
+    }
+  }
+  return 0;
+}
+
 size_t OpenAiBackendImpl::on_read(char* buffer, size_t size, size_t nitems, void* user) noexcept {
   auto* t = static_cast<Transfer*>(user);
   if (t->body_sent == 0) {
@@ -273,6 +305,7 @@ int OpenAiBackendImpl::on_seek(void* user, curl_off_t offset, int origin) noexce
 size_t OpenAiBackendImpl::on_header(char* ptr, size_t size, size_t nmemb, void* user) noexcept {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * nmemb;
+  t->attempt_bytes += static_cast<int64_t>(n);
   try {
     int64_t now = monotonic_ns();
     t->last_activity_ns = now;
@@ -303,10 +336,10 @@ size_t OpenAiBackendImpl::on_header(char* ptr, size_t size, size_t nmemb, void* 
 size_t OpenAiBackendImpl::on_write(char* ptr, size_t size, size_t nmemb, void* user) noexcept {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * nmemb;
+  t->attempt_bytes += static_cast<int64_t>(n);
   try {
     int64_t now = monotonic_ns();
     t->last_activity_ns = now;
-    t->got_bytes = true;
     if (t->result.first_byte_ns == 0) t->result.first_byte_ns = now;
     if (t->status == 0) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
     if (t->status < 200 || t->status >= 300) {
@@ -323,6 +356,10 @@ size_t OpenAiBackendImpl::on_write(char* ptr, size_t size, size_t nmemb, void* u
     }
     t->sse.push(std::string_view(ptr, n));
     t->owner->handle_events(t, now);
+    if (!t->fail && t->sse.overflowed())
+      t->fail = ErrorInfo{"protocol", "a single event of the stream from " + t->owner->endpoints_[t->endpoint].display +
+                                          " is larger than " + std::to_string(SseDecoder::kDefaultMaxPendingBytes >> 20) +
+                                          " MiB; the stream was abandoned"};
     return t->fail ? 0 : n;
   } catch (const std::exception& e) {
     t->fail = ErrorInfo{"internal", std::string("client error while reading the response: ") + e.what()};
@@ -475,7 +512,6 @@ void OpenAiBackendImpl::reset_for_attempt(Transfer* t) {
   r.error.reset();
   t->status = 0;
   t->event_stream = false;
-  t->got_bytes = false;
   t->retry_after_s = -1;
   t->body.clear();
   t->sse.reset();
@@ -483,6 +519,8 @@ void OpenAiBackendImpl::reset_for_attempt(Transfer* t) {
   t->saw_done = false;
   t->fail.reset();
   t->curl_error[0] = 0;
+  t->attempt_bytes = 0;
+  t->requests_on_handle = 0;
 }
 
 bool OpenAiBackendImpl::start_attempt(Transfer* t) {
@@ -490,8 +528,10 @@ bool OpenAiBackendImpl::start_attempt(Transfer* t) {
   t->endpoint = pick_endpoint();
   Endpoint& ep = endpoints_[t->endpoint];
   t->url = ep.base + t->path;
-  t->result.endpoint = ep.base;
+  t->result.endpoint = ep.display;
   t->result.attempts += 1;
+  t->attempt_open = true;
+  t->attempt_start_ns = monotonic_ns();
   t->result.send_ns = monotonic_ns();  // refined to the moment the request is written (on_read)
   t->last_activity_ns = t->result.send_ns;
   t->body_sent = 0;
@@ -531,6 +571,10 @@ bool OpenAiBackendImpl::start_attempt(Transfer* t) {
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(e, CURLOPT_PRIVATE, t);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->curl_error);
+  // VERBOSE only routes events to on_debug (nothing is printed when a debug function is set).
+  curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, &OpenAiBackendImpl::on_debug);
+  curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
+  curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
   ep.in_flight.fetch_add(1);
   ep.requests.fetch_add(1);
   CURLMcode mc = curl_multi_add_handle(multi_, e);
@@ -614,7 +658,7 @@ void OpenAiBackendImpl::finish_attempt(Transfer* t, CURLcode rc) {
   if (t->fail) {  // protocol error, error event, oversized body: the callback aborted the attempt
     ErrorInfo err = *t->fail;
     t->fail.reset();
-    return retry_or_fail(std::move(owned), err, false);
+    return retry_or_fail(std::move(owned), err, err.kind != "internal");
   }
   if (t->status == 0) {  // no response at all
     bool timed_out = rc == CURLE_OPERATION_TIMEDOUT;
@@ -622,7 +666,7 @@ void OpenAiBackendImpl::finish_attempt(Transfer* t, CURLcode rc) {
                   (timed_out ? "could not connect to " : "request to ") + t->url + " failed: " + curl_msg +
                       (timed_out ? " (connect timeout " + fmt::format("{:g}", opt_.connect_timeout_s) + " s)"
                                  : "; is the server running and is the URL right?")};
-    return retry_or_fail(std::move(owned), err, !t->got_bytes);
+    return retry_or_fail(std::move(owned), err, true);
   }
   if (t->status < 200 || t->status >= 300) {
     ErrorInfo err{"http_" + std::to_string(t->status), http_error_message(*t)};
@@ -635,24 +679,24 @@ void OpenAiBackendImpl::finish_attempt(Transfer* t, CURLcode rc) {
     if (t->fail) {
       ErrorInfo err = *t->fail;
       t->fail.reset();
-      return retry_or_fail(std::move(owned), err, false);
+      return retry_or_fail(std::move(owned), err, err.kind != "internal");
     }
     if (t->saw_done || !t->result.finish_reason.empty()) return complete(std::move(owned));
     ErrorInfo err{"truncated", "the stream from " + t->url + " ended after " + std::to_string(t->result.chunks.size()) +
                                    " token chunks without a finish_reason or [DONE] (" +
                                    (rc == CURLE_OK ? std::string("the server closed it cleanly") : "curl: " + curl_msg) +
                                    "); the partial text is kept"};
-    return retry_or_fail(std::move(owned), err, false);
+    return retry_or_fail(std::move(owned), err, true);
   }
   // A whole JSON body (stream=false, or a server that ignored stream=true).
   if (rc != CURLE_OK) {
     ErrorInfo err{"truncated", "the response from " + t->url + " was cut: " + curl_msg};
-    return retry_or_fail(std::move(owned), err, false);
+    return retry_or_fail(std::move(owned), err, true);
   }
   std::string why;
   if (!parse_response(t->body, now, t->result, why)) {
     ErrorInfo err{"protocol", scrub(why + " (from " + t->url + ")")};
-    return retry_or_fail(std::move(owned), err, false);
+    return retry_or_fail(std::move(owned), err, true);
   }
   complete(std::move(owned));
 }
@@ -663,8 +707,28 @@ double OpenAiBackendImpl::backoff_s(int attempt) {
   return u(rng_);
 }
 
+void OpenAiBackendImpl::close_attempt(Transfer* t, const std::string& kind, const std::string& message) {
+  if (!t->attempt_open) return;
+  t->attempt_open = false;
+  AttemptInfo a;
+  a.kind = kind;
+  a.start_ns = t->attempt_start_ns;
+  a.end_ns = monotonic_ns();
+  a.http_status = t->status;
+  a.bytes_received = t->attempt_bytes;
+  a.request_sent = t->requests_on_handle > 0;
+  a.endpoint = endpoints_[t->endpoint].display;
+  a.message = scrub(message);
+  t->result.attempt_log.push_back(std::move(a));
+  t->attempt_bytes = 0;
+}
+
+// Every failure is retried from the start as a new attempt (a dropped or stalled stream, an undecodable
+// event and an error event included: a partial answer is never graded), except errors that cannot heal:
+// 400/401/403/404/422, internal errors. Only the last attempt's text and timings are kept.
 void OpenAiBackendImpl::retry_or_fail(std::unique_ptr<Transfer> t, ErrorInfo error, bool retryable) {
   endpoints_[t->endpoint].errors.fetch_add(1);
+  close_attempt(t.get(), error.kind, error.message);
   if (retryable && t->result.attempts < opt_.max_attempts) {
     double delay = t->retry_after_s >= 0 ? t->retry_after_s : backoff_s(t->result.attempts);
     log_debug("openai: attempt {} of request '{}' failed ({}); retrying in {:.2f} s", t->result.attempts,
@@ -682,6 +746,8 @@ void OpenAiBackendImpl::retry_or_fail(std::unique_ptr<Transfer> t, ErrorInfo err
 
 void OpenAiBackendImpl::complete(std::unique_ptr<Transfer> t) {
   if (t->result.end_ns == 0) t->result.end_ns = monotonic_ns();
+  close_attempt(t.get(), t->result.error ? t->result.error->kind : "ok",
+                t->result.error ? t->result.error->message : "");
   ResultCallback done = std::move(t->done);
   GenerationResult result = std::move(t->result);
   t.reset();
@@ -711,7 +777,7 @@ void OpenAiBackendImpl::watchdog(int64_t now) {
     ErrorInfo err{"timeout", what + " from " + t->url + " for " + fmt::format("{:g}", opt_.idle_timeout_s) +
                                  " s (idle timeout) after " + std::to_string(t->result.chunks.size()) +
                                  " token chunks; the server stalled: raise the idle timeout if it is only slow"};
-    retry_or_fail(std::move(owned), err, false);
+    retry_or_fail(std::move(owned), err, true);
   }
 }
 
@@ -738,6 +804,7 @@ void OpenAiBackendImpl::cancel_everything(const std::string& why) {
 }
 
 std::string OpenAiBackendImpl::scrub(std::string text) const {
+  text = redact_credentials(text);
   if (api_key_.size() < 4) return text;
   size_t pos = 0;
   while ((pos = text.find(api_key_, pos)) != std::string::npos) {
@@ -749,16 +816,42 @@ std::string OpenAiBackendImpl::scrub(std::string text) const {
 
 }  // namespace
 
+void check_base_url(const std::string& url) {
+  std::string shown = redact_credentials(url);
+  auto bad = [&](const std::string& what) {
+    throw Error(ErrorCode::usage, "openai backend: base URL '" + shown + "' " + what + " (e.g. http://127.0.0.1:8000/v1)");
+  };
+  size_t scheme = starts_with(url, "http://") ? 7 : starts_with(url, "https://") ? 8 : 0;
+  if (scheme == 0) bad("must start with http:// or https://");
+  size_t end = url.find_first_of("/?#", scheme);
+  std::string authority = url.substr(scheme, end == std::string::npos ? std::string::npos : end - scheme);
+  if (size_t at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  size_t host_end = 0;
+  if (!authority.empty() && authority[0] == '[') {  // an IPv6 literal
+    host_end = authority.find(']');
+    if (host_end == std::string::npos) bad("has an unterminated IPv6 address");
+    ++host_end;
+  } else {
+    host_end = std::min(authority.find(':'), authority.size());
+  }
+  if (host_end == 0) bad("names no host");
+  if (host_end == authority.size()) return;
+  if (authority[host_end] != ':') bad("has text after the host");
+  std::string port = authority.substr(host_end + 1);
+  if (port.empty()) bad("has an empty port after ':'; give the port (1-65535) or remove the ':'");
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stol(port) < 1 ||
+      std::stol(port) > 65535)
+    bad("has port '" + port + "', which is not a number in 1-65535");
+}
+
 std::unique_ptr<Backend> make_openai_backend(const OpenAiOptions& options) {
   if (options.base_urls.empty())
     throw Error(ErrorCode::usage, "openai backend: no base URL given; use --model openai:http://HOST:PORT/v1");
   for (const auto& url : options.base_urls) {
-    if (!starts_with(url, "http://") && !starts_with(url, "https://"))
-      throw Error(ErrorCode::usage, "openai backend: base URL '" + url +
-                                        "' must start with http:// or https:// (e.g. http://127.0.0.1:8000/v1)");
+    check_base_url(url);
     if (!ends_with(strip_slash(url), "/v1"))
-      log_warn("openai backend: base URL '{}' does not end with /v1; requests go to {}/chat/completions", url,
-               strip_slash(url));
+      log_warn("openai backend: base URL '{}' does not end with /v1; requests go to {}/chat/completions",
+               redact_credentials(url), redact_credentials(strip_slash(url)));
   }
   if (options.model_name.empty())
     throw Error(ErrorCode::usage, "openai backend: no model name; pass --model-name NAME (as the server lists it in /v1/models)");
@@ -766,7 +859,8 @@ std::unique_ptr<Backend> make_openai_backend(const OpenAiOptions& options) {
     throw Error(ErrorCode::usage, "openai backend: max_in_flight " + std::to_string(options.max_in_flight) + " must be >= 1");
   if (options.max_attempts < 1)
     throw Error(ErrorCode::usage, "openai backend: max_attempts " + std::to_string(options.max_attempts) + " must be >= 1");
-  if (!(options.connect_timeout_s > 0) || !(options.idle_timeout_s > 0))
+  if (!(options.connect_timeout_s > 0) || !(options.idle_timeout_s > 0) || !std::isfinite(options.connect_timeout_s) ||
+      !std::isfinite(options.idle_timeout_s))
     throw Error(ErrorCode::usage, "openai backend: timeouts must be > 0 seconds");
   return std::make_unique<OpenAiBackendImpl>(options);
 }

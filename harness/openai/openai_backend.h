@@ -46,6 +46,11 @@ struct OpenAiOptions {
   bool stream = true;  // false: non-streaming requests (one JSON response)
 };
 
+// Checks one base URL: http(s)://, a host, and a port in 1..65535 when a ':' follows the host (an empty
+// port, "http://h:/v1", would otherwise silently mean port 80). Throws hb::Error usage naming the URL
+// (credentials redacted).
+void check_base_url(const std::string& url);
+
 // Validates the options (hb::Error usage: empty base_urls, a URL that is not http(s), max_in_flight < 1,
 // ...) and starts the event-loop thread.
 std::unique_ptr<Backend> make_openai_backend(const OpenAiOptions& options);

@@ -1,5 +1,7 @@
 #include "harness/openai/openai_protocol.h"
 
+#include <cmath>
+
 namespace hb::openai {
 namespace {
 
@@ -16,22 +18,41 @@ void take_string(const json& obj, const char* key, std::string& out) {
   if (const json* v = find(obj, key); v && v->is_string()) out = v->get_ref<const std::string&>();
 }
 
-int64_t take_int(const json& obj, const char* key) {
+// A token count as the server sent it: -1 when absent or not a number, otherwise it must be a whole
+// number in [0, kMaxTokenCount] (a float such as 12.0 is accepted); false for anything else.
+bool take_count(const json& obj, const char* key, int64_t& out) {
+  out = -1;
   const json* v = find(obj, key);
-  if (v && v->is_number_integer()) return v->get<int64_t>();
-  if (v && v->is_number()) return static_cast<int64_t>(v->get<double>());
-  return -1;
+  if (!v || !v->is_number()) return true;
+  std::optional<int64_t> n;
+  if (v->is_number_unsigned()) n = token_count_from_unsigned(v->get<uint64_t>());
+  else if (v->is_number_integer()) n = token_count_from_signed(v->get<int64_t>());
+  else n = token_count_from_double(v->get<double>());
+  if (!n) return false;
+  out = *n;
+  return true;
 }
 
-std::optional<TokenUsage> parse_usage(const json& obj) {
+bool parse_usage(const json& obj, std::optional<TokenUsage>& out, std::string& why) {
+  out.reset();
   const json* u = find(obj, "usage");
-  if (!u || !u->is_object()) return std::nullopt;
+  if (!u || !u->is_object()) return true;
   TokenUsage usage;
-  usage.prompt_tokens = take_int(*u, "prompt_tokens");
-  usage.completion_tokens = take_int(*u, "completion_tokens");
-  if (const json* d = find(*u, "completion_tokens_details")) usage.reasoning_tokens = take_int(*d, "reasoning_tokens");
-  if (usage.reasoning_tokens < 0) usage.reasoning_tokens = take_int(*u, "reasoning_tokens");
-  return usage;
+  const char* bad = nullptr;
+  if (!take_count(*u, "prompt_tokens", usage.prompt_tokens)) bad = "prompt_tokens";
+  else if (!take_count(*u, "completion_tokens", usage.completion_tokens)) bad = "completion_tokens";
+  else if (const json* d = find(*u, "completion_tokens_details");
+           d && !take_count(*d, "reasoning_tokens", usage.reasoning_tokens))
+    bad = "completion_tokens_details.reasoning_tokens";
+  else if (usage.reasoning_tokens < 0 && !take_count(*u, "reasoning_tokens", usage.reasoning_tokens))
+    bad = "reasoning_tokens";
+  if (bad) {
+    why = std::string("usage.") + bad + " is not a token count in [0, " + std::to_string(kMaxTokenCount) +
+          "]: '" + clip(u->dump(), 200) + "'";
+    return false;
+  }
+  out = usage;
+  return true;
 }
 
 void merge_usage(const TokenUsage& from, TokenUsage& into) {
@@ -48,6 +69,22 @@ std::string flatten(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<int64_t> token_count_from_signed(int64_t v) {
+  if (v < 0 || v > kMaxTokenCount) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> token_count_from_unsigned(uint64_t v) {
+  if (v > static_cast<uint64_t>(kMaxTokenCount)) return std::nullopt;
+  return static_cast<int64_t>(v);
+}
+
+std::optional<int64_t> token_count_from_double(double v) {
+  // The comparison comes first: casting 1e30 or NaN to an integer is undefined behaviour.
+  if (!std::isfinite(v) || v < 0 || v > static_cast<double>(kMaxTokenCount) || std::floor(v) != v) return std::nullopt;
+  return static_cast<int64_t>(v);
+}
 
 std::string clip(std::string_view text, size_t max_chars) {
   if (text.size() <= max_chars) return std::string(text);
@@ -121,7 +158,10 @@ bool parse_stream_chunk_dom(std::string_view data, StreamChunk& out, std::string
     }
     take_string(c, "finish_reason", out.finish_reason);
   }
-  out.usage = parse_usage(j);
+  if (!parse_usage(j, out.usage, why)) {
+    why += " in a stream event";
+    return false;
+  }
   return true;
 }
 
@@ -141,9 +181,10 @@ class ChunkSax {
     return true;
   }
   bool boolean(bool) { return scalar(); }
-  bool number_integer(json::number_integer_t v) { return number(static_cast<int64_t>(v)); }
-  bool number_unsigned(json::number_unsigned_t v) { return number(static_cast<int64_t>(v)); }
-  bool number_float(json::number_float_t v, const json::string_t&) { return number(static_cast<int64_t>(v)); }
+  // Out-of-range counts make the walk bail out, so the DOM parser writes the protocol error.
+  bool number_integer(json::number_integer_t v) { return number(token_count_from_signed(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return number(token_count_from_unsigned(v)); }
+  bool number_float(json::number_float_t v, const json::string_t&) { return number(token_count_from_double(v)); }
   bool binary(json::binary_t&) { return bail(); }
   bool string(json::string_t& v) {
     if (depth_ == 0) return bail();
@@ -301,15 +342,19 @@ class ChunkSax {
     after_value();
     return true;
   }
-  bool number(int64_t v) {
+  bool number(std::optional<int64_t> count) {
     if (depth_ > 0 && !top().array && out_.usage) {
       Frame& f = top();
+      bool counted = (f.ctx == Ctx::usage && (f.key == Key::prompt_tokens || f.key == Key::completion_tokens ||
+                                              f.key == Key::reasoning_tokens)) ||
+                     (f.ctx == Ctx::usage_details && f.key == Key::reasoning_tokens);
+      if (counted && !count) return bail();
       if (f.ctx == Ctx::usage) {
-        if (f.key == Key::prompt_tokens) out_.usage->prompt_tokens = v;
-        else if (f.key == Key::completion_tokens) out_.usage->completion_tokens = v;
-        else if (f.key == Key::reasoning_tokens) out_.usage->reasoning_tokens = v;
+        if (f.key == Key::prompt_tokens) out_.usage->prompt_tokens = *count;
+        else if (f.key == Key::completion_tokens) out_.usage->completion_tokens = *count;
+        else if (f.key == Key::reasoning_tokens) out_.usage->reasoning_tokens = *count;
       } else if (f.ctx == Ctx::usage_details && f.key == Key::reasoning_tokens) {
-        details_reasoning_ = v;
+        details_reasoning_ = *count;
       }
     }
     return scalar();
@@ -385,7 +430,9 @@ bool parse_response(std::string_view body, int64_t t_ns, GenerationResult& resul
     take_string(c, "text", result.content);
   }
   take_string(c, "finish_reason", result.finish_reason);
-  if (auto usage = parse_usage(j)) merge_usage(*usage, result.usage);
+  std::optional<TokenUsage> usage;
+  if (!parse_usage(j, usage, why)) return false;
+  if (usage) merge_usage(*usage, result.usage);
   int64_t tokens = result.usage.completion_tokens;
   if (tokens < 0) tokens = (result.content.empty() && result.reasoning.empty()) ? 0 : 1;
   if (tokens > 0 || !result.content.empty() || !result.reasoning.empty()) {

@@ -66,6 +66,14 @@ bool parse_response(std::string_view body, int64_t t_ns, GenerationResult& resul
 // {"detail"}), else the body itself; at most 300 characters, newlines flattened.
 std::string error_message_from_body(std::string_view body);
 
+// Token counts (usage fields) from the network are whole numbers in [0, kMaxTokenCount]; anything else
+// (negative, fractional, 1e30, NaN) is a protocol error on that sample. The bound keeps every per-chunk
+// difference inside int32 (ChunkTiming::tokens).
+constexpr int64_t kMaxTokenCount = 1'000'000'000;
+std::optional<int64_t> token_count_from_signed(int64_t v);
+std::optional<int64_t> token_count_from_unsigned(uint64_t v);
+std::optional<int64_t> token_count_from_double(double v);
+
 // `text` cut to `max_chars` with "..." appended when it was longer.
 std::string clip(std::string_view text, size_t max_chars);
 

@@ -5,6 +5,7 @@
 namespace hb::openai {
 
 void SseDecoder::push(std::string_view bytes) {
+  if (overflowed_) return;
   if (pos_ > 0) {
     // The bytes before pos_ are consumed; a pending single data line still points into them.
     if (data_lines_ == 1 && single_in_buf_) {
@@ -15,6 +16,16 @@ void SseDecoder::push(std::string_view bytes) {
     else buf_.erase(0, pos_);
     pos_ = 0;
   }
+  if (pending_bytes() + bytes.size() > max_pending_) {
+    overflowed_ = true;
+    buf_.clear();
+    buf_.shrink_to_fit();
+    data_.clear();
+    data_.shrink_to_fit();
+    data_lines_ = 0;
+    single_in_buf_ = false;
+    return;
+  }
   buf_.append(bytes.data(), bytes.size());
 }
 
@@ -23,7 +34,7 @@ void SseDecoder::finish() { eof_ = true; }
 void SseDecoder::reset() {
   buf_.clear();
   pos_ = 0;
-  skip_lf_ = eof_ = eof_flushed_ = flushed_partial_ = false;
+  skip_lf_ = eof_ = eof_flushed_ = flushed_partial_ = overflowed_ = false;
   single_off_ = single_len_ = 0;
   single_in_buf_ = false;
   data_lines_ = 0;
@@ -118,6 +129,7 @@ bool SseDecoder::dispatch(SseEvent& out) {
 }
 
 bool SseDecoder::next(SseEvent& out) {
+  if (overflowed_) return false;
   std::string_view line;
   while (take_line(line)) {
     if (on_line(line, out)) return true;

@@ -31,7 +31,12 @@ struct SseEvent {
 
 class SseDecoder {
  public:
-  // Appends received bytes.
+  // Memory is bounded: an event (or unconsumed input) that grows past the limit is not buffered; the
+  // decoder stops and overflowed() turns true (a server sending one endless event cannot exhaust memory).
+  static constexpr size_t kDefaultMaxPendingBytes = size_t{16} << 20;
+  explicit SseDecoder(size_t max_pending_bytes = kDefaultMaxPendingBytes) : max_pending_(max_pending_bytes) {}
+
+  // Appends received bytes (ignored once overflowed()).
   void push(std::string_view bytes);
   // Produces the next complete event; false when more bytes are needed.
   bool next(SseEvent& out);
@@ -48,6 +53,8 @@ class SseDecoder {
   bool flushed_partial() const { return flushed_partial_; }
   // Number of events produced so far (comments excluded).
   size_t events() const { return events_; }
+  // True when more than the limit of bytes was pending: the stream cannot be decoded further.
+  bool overflowed() const { return overflowed_; }
 
  private:
   bool take_line(std::string_view& line);
@@ -70,6 +77,8 @@ class SseDecoder {
   std::string id_;
   std::string event_out_;  // the dispatched event's name, stable until the next dispatch
   size_t events_ = 0;
+  size_t max_pending_;
+  bool overflowed_ = false;
 };
 
 }  // namespace hb::openai

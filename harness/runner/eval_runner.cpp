@@ -29,6 +29,7 @@ struct Work {
   int64_t submit_ns = 0, first_token_ns = 0, end_ns = 0;
   TokenUsage usage;
   int attempts = 0;
+  std::vector<store::AttemptRecord> attempt_log;  // every request of every turn
   std::string endpoint;
   std::optional<uint64_t> seed;
 };
@@ -163,6 +164,7 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
     rec.sample_index = w->sample_index;
     rec.prompt_json = prompt_json(*w).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     rec.attempts = w->attempts;
+    rec.attempt_log = w->attempt_log;
     rec.endpoint = w->endpoint;
     rec.submit_unix_ns = to_unix(w->submit_ns);
     rec.end_unix_ns = to_unix(w->end_ns);
@@ -268,6 +270,20 @@ EvalOutcome run_eval(Backend& backend, const suites::Suite& suite, const std::ve
         }
         w->end_ns = r.end_ns;
         w->attempts += r.attempts;
+        for (const auto& a : r.attempt_log) {
+          store::AttemptRecord ar;
+          ar.turn = static_cast<int>(w->turn);
+          ar.attempt = static_cast<int>(&a - r.attempt_log.data()) + 1;
+          ar.kind = a.kind;
+          ar.request_sent = a.request_sent;
+          if (a.http_status > 0) ar.http_status = a.http_status;
+          ar.bytes_received = a.bytes_received;
+          ar.start_unix_ns = to_unix(a.start_ns);
+          ar.end_unix_ns = to_unix(a.end_ns);
+          ar.endpoint = a.endpoint;
+          ar.message = a.message;
+          w->attempt_log.push_back(std::move(ar));
+        }
         w->endpoint = r.endpoint;
         w->usage.prompt_tokens = add_tokens(w->usage.prompt_tokens, r.usage.prompt_tokens);
         w->usage.completion_tokens = add_tokens(w->usage.completion_tokens, r.usage.completion_tokens);

@@ -67,13 +67,17 @@ std::pair<int, int> parse_shard(const std::string& text) {
   throw Error(ErrorCode::usage, "--shard '" + text + "' must be I/N with 0 <= I < N (e.g. 0/4 for the first of four machines)");
 }
 
-Study parse_study(const nlohmann::json& j, const std::string& source) {
+namespace {
+
+Study parse_study_fields(const nlohmann::json& j, const std::string& source) {
   Reader r(source);
   r.check_keys(j, "", {"schema_version", "name", "description", "baseline", "models", "suites", "throughput", "gate",
-                       "judge", "judge_name", "concurrency"});
+                       "judge", "judge_name", "concurrency", "max_error_rate"});
   Study s;
   s.raw = j;
-  if (j.value("schema_version", 1) != 1) r.fail("/schema_version", "unsupported version " + j["schema_version"].dump() + "; this hybench reads 1");
+  if (j.contains("schema_version") && (!j["schema_version"].is_number_integer() || j["schema_version"] != 1))
+    r.fail("/schema_version", "unsupported version " + j["schema_version"].dump() + "; this hybench reads 1 (a number)");
+  if (j.contains("max_error_rate")) s.max_error_rate = r.number(j["max_error_rate"], "/max_error_rate", 0, 1);
   s.name = r.str(j, "name", "", true);
   if (j.contains("description")) s.description = r.str(j, "description", "", false);
   s.judge = r.str(j, "judge", "", false);
@@ -152,6 +156,16 @@ Study parse_study(const nlohmann::json& j, const std::string& source) {
   if (s.suites.empty() && s.throughput.empty()) r.fail("", "the study has neither 'suites' nor 'throughput': nothing to run");
   if (j.contains("gate")) s.gate = j["gate"];
   return s;
+}
+
+}  // namespace
+
+Study parse_study(const nlohmann::json& j, const std::string& source) {
+  try {
+    return parse_study_fields(j, source);
+  } catch (const nlohmann::json::exception& e) {  // a value of an unexpected type the checks above missed
+    throw Error(ErrorCode::config, source + ": a value has the wrong type (" + e.what() + "); see studies/ for examples");
+  }
 }
 
 Study load_study(const std::string& path) {

@@ -48,6 +48,7 @@ struct Study {
   std::string judge;                // judge spec for MT-Bench
   std::string judge_name;           // the judge's model name
   int concurrency = 16;
+  double max_error_rate = 0.5;      // the run fails when more than this fraction of samples fail
   nlohmann::json raw;               // the file as parsed (stored as the run's config)
 };
 

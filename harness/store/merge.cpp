@@ -85,6 +85,16 @@ MergeStats merge_database(Store& into, const std::string& source) {
             "ON CONFLICT(run_id, model_id, suite_id, item_id, sample_index) DO UPDATE SET " + update +
             " WHERE main.samples.error_kind IS NOT NULL AND excluded.error_kind IS NULL");
     stats.samples = changes(db);
+    // Attempts are history: every one is copied once (merging the same shard twice adds none).
+    db.exec("INSERT INTO main.attempts(run_id, model_id, suite_id, item_id, sample_index, turn, attempt, kind, "
+            "request_sent, http_status, bytes_received, start_unix_ns, end_unix_ns, endpoint, message) "
+            "SELECT r.dst_id, m.dst_id, u.dst_id, a.item_id, a.sample_index, a.turn, a.attempt, a.kind, a.request_sent, "
+            "a.http_status, a.bytes_received, a.start_unix_ns, a.end_unix_ns, a.endpoint, a.message "
+            "FROM src.attempts a JOIN run_map r ON r.src_id = a.run_id JOIN model_map m ON m.src_id = a.model_id "
+            "JOIN suite_map u ON u.src_id = a.suite_id WHERE NOT EXISTS (SELECT 1 FROM main.attempts b WHERE "
+            "b.run_id = r.dst_id AND b.model_id = m.dst_id AND b.suite_id = u.dst_id AND b.item_id = a.item_id AND "
+            "b.sample_index = a.sample_index AND b.turn = a.turn AND b.attempt = a.attempt AND "
+            "b.start_unix_ns IS a.start_unix_ns)");
     db.exec("INSERT OR IGNORE INTO main.perf_points(run_id, model_id, point_key, shape, load_kind, load_value, burstiness, "
             "repeat_index, workload_json, settings_json, metrics_json, requests, errors, status, started_at, ended_at) "
             "SELECT r.dst_id, m.dst_id, p.point_key, p.shape, p.load_kind, p.load_value, p.burstiness, p.repeat_index, "

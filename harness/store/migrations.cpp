@@ -154,6 +154,28 @@ CREATE TABLE run_parts (
 );
 ALTER TABLE request_traces ADD COLUMN connect_ns INTEGER;
 )SQL",
+      // 4: attempts, one row per HTTP request of a sample (retries and libcurl's silent re-sends included).
+      R"SQL(
+CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  suite_id INTEGER NOT NULL REFERENCES suites(id),
+  item_id TEXT NOT NULL,
+  sample_index INTEGER NOT NULL,
+  turn INTEGER NOT NULL,              -- 0-based turn of a multi-turn conversation
+  attempt INTEGER NOT NULL,           -- 1-based, per turn and per session (a resumed sample starts again at 1)
+  kind TEXT NOT NULL,                 -- ok | resent | connect | timeout | truncated | protocol | server_error | http_NNN | cancelled
+  request_sent INTEGER NOT NULL,      -- 1 when the request reached the wire (0: connect error)
+  http_status INTEGER,                -- NULL when no status line arrived
+  bytes_received INTEGER NOT NULL,    -- header + body bytes
+  start_unix_ns INTEGER,
+  end_unix_ns INTEGER,
+  endpoint TEXT,
+  message TEXT
+);
+CREATE INDEX attempts_by_sample ON attempts (run_id, model_id, suite_id, item_id, sample_index);
+)SQL",
   };
   return list;
 }

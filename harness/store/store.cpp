@@ -6,6 +6,7 @@
 #include "harness/base/environment.h"
 #include "harness/base/error.h"
 #include "harness/base/hash.h"
+#include "harness/base/redact.h"
 #include "harness/store/migrations.h"
 
 namespace hb::store {
@@ -141,7 +142,9 @@ RunRecord Store::open_run(const std::string& name, const std::string& kind, cons
   RunRecord rec;
   rec.name = name;
   rec.kind = kind;
-  rec.config_hash = json_hash(config);
+  // Stored and hashed without URL credentials (a new password resumes the same run).
+  nlohmann::json safe_config = nlohmann::json::parse(redact_credentials(config.dump()));
+  rec.config_hash = json_hash(safe_config);
   auto q = reader_->prepare("SELECT id, kind, config_hash, status FROM runs WHERE name = ?");
   q.bind(1, name);
   if (q.step()) {
@@ -159,7 +162,7 @@ RunRecord Store::open_run(const std::string& name, const std::string& kind, cons
     });
     return rec;
   }
-  std::string config_json = config.dump();
+  std::string config_json = safe_config.dump();
   std::string env = collect_environment().dump();
   std::string hash = rec.config_hash;
   int64_t id = 0;
@@ -207,10 +210,11 @@ int64_t Store::ensure_model(const ModelRecord& m) {
         "layout=COALESCE(excluded.layout, layout), attention_layers=COALESCE(excluded.attention_layers, attention_layers), "
         "mamba_layers=COALESCE(excluded.mamba_layers, mamba_layers), params=COALESCE(excluded.params, params), "
         "details_json=excluded.details_json");
-    ins.bind(1, m.spec).bind(2, m.display_name).bind(3, m.layout).bind(4, m.attention_layers).bind(5, m.mamba_layers);
-    ins.bind(6, m.params).bind(7, m.details.dump()).run();
+    std::string spec = redact_credentials(m.spec);
+    ins.bind(1, spec).bind(2, m.display_name).bind(3, m.layout).bind(4, m.attention_layers).bind(5, m.mamba_layers);
+    ins.bind(6, m.params).bind(7, redact_credentials(m.details.dump())).run();
     auto q = db.prepare("SELECT id FROM models WHERE spec=? AND display_name=?");
-    q.bind(1, m.spec).bind(2, m.display_name);
+    q.bind(1, spec).bind(2, m.display_name);
     q.step();
     id = q.int64(0);
   });
@@ -280,9 +284,22 @@ void Store::add_sample(SampleRecord s) {
     st.bind(14, s.prompt_tokens).bind(15, s.completion_tokens).bind(16, s.reasoning_tokens);
     st.bind(17, s.client_prompt_tokens).bind(18, s.client_completion_tokens);
     st.bind(19, s.submit_unix_ns).bind(20, s.first_token_unix_ns).bind(21, s.end_unix_ns);
-    st.bind(22, s.finish_reason).bind(23, static_cast<int64_t>(s.attempts)).bind(24, s.endpoint);
-    st.bind(25, s.error_kind).bind(26, s.error_message);
+    st.bind(22, s.finish_reason).bind(23, static_cast<int64_t>(s.attempts)).bind(24, redact_credentials(s.endpoint));
+    st.bind(25, s.error_kind).bind(26, redact_credentials(s.error_message));
     st.run();
+    if (s.attempt_log.empty()) return;
+    auto at = db.prepare(
+        "INSERT INTO attempts(run_id, model_id, suite_id, item_id, sample_index, turn, attempt, kind, request_sent, "
+        "http_status, bytes_received, start_unix_ns, end_unix_ns, endpoint, message) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (const auto& a : s.attempt_log) {
+      at.bind(1, s.run_id).bind(2, s.model_id).bind(3, s.suite_id).bind(4, s.item_id).bind(5, s.sample_index);
+      at.bind(6, static_cast<int64_t>(a.turn)).bind(7, static_cast<int64_t>(a.attempt)).bind(8, a.kind);
+      at.bind(9, static_cast<int64_t>(a.request_sent)).bind(10, a.http_status).bind(11, a.bytes_received);
+      at.bind(12, a.start_unix_ns).bind(13, a.end_unix_ns).bind(14, redact_credentials(a.endpoint));
+      at.bind(15, redact_credentials(a.message));
+      at.run();
+      at.reset();
+    }
   });
 }
 

@@ -56,6 +56,19 @@ struct SuiteRecord {
   std::string prompt_hash;
 };
 
+// One HTTP request of a sample (see GenerationResult::attempt_log).
+struct AttemptRecord {
+  int turn = 0;
+  int attempt = 1;
+  std::string kind;
+  bool request_sent = true;
+  std::optional<int64_t> http_status;
+  int64_t bytes_received = 0;
+  std::optional<int64_t> start_unix_ns, end_unix_ns;
+  std::string endpoint;
+  std::string message;
+};
+
 struct SampleRecord {
   int64_t run_id = 0, model_id = 0, suite_id = 0;
   std::string item_id;
@@ -76,6 +89,7 @@ struct SampleRecord {
   std::string endpoint;
   std::optional<std::string> error_kind;
   std::string error_message;
+  std::vector<AttemptRecord> attempt_log;  // appended to the attempts table in the same transaction
 };
 
 struct MetricRecord {
@@ -124,7 +138,9 @@ class Store {
   std::vector<ScoredSample> scored_samples(int64_t run_id, int64_t model_id, int64_t suite_id);
   int64_t count_samples(int64_t run_id, int64_t model_id, int64_t suite_id, bool errors_only);
 
-  // Queued writes (INSERT OR REPLACE on the primary key, so a retried sample replaces its failed row).
+  // Queued writes (INSERT OR REPLACE on the primary key, so a retried sample replaces its failed row; its
+  // attempt rows are appended, so the attempts table keeps every request ever sent). URL credentials in
+  // what is stored (config, spec, endpoint, messages) are redacted.
   void add_sample(SampleRecord sample);
   void put_metrics(int64_t run_id, int64_t model_id, int64_t suite_id, const std::vector<MetricRecord>& metrics);
   // Any write, run on the writer thread inside a transaction.

@@ -223,7 +223,7 @@ TEST(OpenAiBackend, PersistentServerErrorsAreBounded) {
   EXPECT_TRUE(has(r.error->message, "always broken")) << r.error->message;
 }
 
-TEST(OpenAiBackend, StreamCutInTheMiddleIsTruncatedWithPartialText) {
+TEST(OpenAiBackend, StreamCutEveryTimeIsRetriedThenTruncatedWithTheLastPartialText) {
   LoopbackServer server;
   server.script([](const LoggedRequest&, int) {
     Reply r = Reply::chat({"one", " two", " three", " four"});
@@ -234,10 +234,75 @@ TEST(OpenAiBackend, StreamCutInTheMiddleIsTruncatedWithPartialText) {
   auto r = run_one(*b, ask());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->kind, "truncated");
-  EXPECT_EQ(r.content, "one two");
+  EXPECT_EQ(r.content, "one two") << "only the last attempt's text, not three copies";
   EXPECT_EQ(r.chunks.size(), 2u);
-  EXPECT_EQ(r.attempts, 1) << "a stream that started is not retried";
-  EXPECT_EQ(server.request_count(), 1u);
+  EXPECT_EQ(r.attempts, 3) << "a dropped stream is retried from the start";
+  EXPECT_EQ(server.request_count(), 3u);
+  ASSERT_EQ(r.attempt_log.size(), 3u);
+  for (const auto& a : r.attempt_log) {
+    EXPECT_EQ(a.kind, "truncated");
+    EXPECT_EQ(a.http_status, 200);
+    EXPECT_GT(a.bytes_received, 100);
+    EXPECT_TRUE(a.request_sent);
+    EXPECT_LE(a.start_ns, a.end_ns);
+  }
+}
+
+TEST(OpenAiBackend, StreamDroppedOnceIsRetriedAndOnlyTheFinalAttemptIsKept) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest&, int i) {
+    Reply r = i == 0 ? Reply::chat({"wrong", " partial", " answer"}) : Reply::chat({"The", " answer", " is", " 7"});
+    if (i == 0) r.cut_after = 3;
+    return r;
+  });
+  auto b = make_openai_backend(fast_options(server.base_url()));
+  auto r = run_one(*b, ask());
+  ASSERT_TRUE(r.ok()) << r.error->kind << ": " << r.error->message;
+  EXPECT_EQ(r.content, "The answer is 7");
+  EXPECT_EQ(r.chunks.size(), 4u);
+  EXPECT_EQ(r.usage.completion_tokens, 4);
+  EXPECT_EQ(r.attempts, 2);
+  ASSERT_EQ(r.attempt_log.size(), 2u);
+  EXPECT_EQ(r.attempt_log[0].kind, "truncated");
+  EXPECT_EQ(r.attempt_log[1].kind, "ok");
+  EXPECT_LE(r.attempt_log[0].end_ns, r.attempt_log[1].start_ns);
+  EXPECT_GE(r.first_token_ns, r.attempt_log[1].start_ns) << "timings are the final attempt's";
+  EXPECT_EQ(server.request_count(), 2u);
+}
+
+TEST(OpenAiBackend, ErrorEventThenSuccessIsRetried) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest& req, int i) {
+    if (i > 0) return LoopbackServer::default_reply(req);
+    Reply r = Reply::chat({"a"});
+    r.events.insert(r.events.begin() + 2, R"({"error":{"message":"out of KV cache","code":500}})");
+    return r;
+  });
+  auto b = make_openai_backend(fast_options(server.base_url()));
+  auto r = run_one(*b, ask());
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(r.content, "The answer is 42.\n#### 42");
+  ASSERT_EQ(r.attempt_log.size(), 2u);
+  EXPECT_EQ(r.attempt_log[0].kind, "server_error");
+  EXPECT_TRUE(has(r.attempt_log[0].message, "out of KV cache"));
+}
+
+TEST(OpenAiBackend, UsageWithOutOfRangeTokenCountsIsAProtocolErrorNotUb) {
+  for (std::string bad : {"1e30", "-5", "12.5", "1e300", "18446744073709551615", "-0.5", "1000000001"}) {
+    LoopbackServer server;
+    server.script([bad](const LoggedRequest&, int) {
+      Reply r = Reply::chat({"x"}, {}, "stop", false);
+      r.events.push_back(R"({"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":)" + bad + "}}");
+      return r;
+    });
+    auto o = fast_options(server.base_url());
+    o.max_attempts = 1;
+    auto b = make_openai_backend(o);
+    auto r = run_one(*b, ask());
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error->kind, "protocol") << bad;
+    EXPECT_TRUE(has(r.error->message, "completion_tokens")) << r.error->message;
+  }
 }
 
 TEST(OpenAiBackend, InvalidJsonInsideAnEventIsAProtocolErrorNamingIt) {
@@ -253,7 +318,7 @@ TEST(OpenAiBackend, InvalidJsonInsideAnEventIsAProtocolErrorNamingIt) {
   EXPECT_EQ(r.error->kind, "protocol");
   EXPECT_TRUE(has(r.error->message, "[oops not json")) << r.error->message;
   EXPECT_EQ(r.content, "fine");
-  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(r.attempts, 3) << "an undecodable event is retried like any transient fault";
 }
 
 TEST(OpenAiBackend, MissingDoneAfterAFinishReasonIsFine) {
@@ -307,6 +372,7 @@ TEST(OpenAiBackend, IdleTimeoutAbortsAStalledStream) {
   });
   auto o = fast_options(server.base_url());
   o.idle_timeout_s = 0.4;
+  o.max_attempts = 2;
   auto b = make_openai_backend(o);
   int64_t t0 = monotonic_ns();
   auto r = run_one(*b, ask());
@@ -314,10 +380,10 @@ TEST(OpenAiBackend, IdleTimeoutAbortsAStalledStream) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->kind, "timeout");
   EXPECT_EQ(r.content, "x");
-  EXPECT_GE(waited_s, 0.35);
-  EXPECT_LT(waited_s, 5.0);
+  EXPECT_GE(waited_s, 0.75) << "two stalls of 0.4 s";
+  EXPECT_LT(waited_s, 8.0);
   EXPECT_TRUE(has(r.error->message, "idle timeout")) << r.error->message;
-  EXPECT_EQ(server.request_count(), 1u) << "a stalled stream is not retried";
+  EXPECT_EQ(server.request_count(), 2u) << "a stalled stream is retried within max_attempts";
 }
 
 TEST(OpenAiBackend, IdleTimeoutBeforeTheFirstByte) {
@@ -559,6 +625,12 @@ TEST(OpenAiBackend, ResendsTheBodyWhenAReusedConnectionTurnsOutDead) {
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(log[2].last_user_content(), "second") << "the whole body was sent again";
   EXPECT_GE(r.send_ns, log[1].arrival_ns) << "send_ns is the resend, not the first try";
+  // The server received two requests for the second call: both are attempts.
+  EXPECT_EQ(r.attempts, 2) << "libcurl's silent re-send is counted";
+  ASSERT_EQ(r.attempt_log.size(), 2u);
+  EXPECT_EQ(r.attempt_log[0].kind, "resent");
+  EXPECT_TRUE(r.attempt_log[0].request_sent);
+  EXPECT_EQ(r.attempt_log[1].kind, "ok");
 }
 
 TEST(OpenAiBackend, LongPromptOfSeveralMegabytes) {
@@ -568,6 +640,122 @@ TEST(OpenAiBackend, LongPromptOfSeveralMegabytes) {
   auto r = run_one(*b, ask(prompt));
   ASSERT_TRUE(r.ok()) << r.error->message;
   EXPECT_EQ(server.requests().at(0).last_user_content().size(), prompt.size());
+}
+
+TEST(OpenAiBackend, RepeatedDoneAndDataAfterDoneAreIgnored) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest&, int) {
+    Reply r = Reply::chat({"fine"});
+    r.events.push_back("[DONE]");
+    r.events.push_back(hb::testing::chat_chunk({{"content", " LATE"}}));
+    r.events.push_back("{not json either}");
+    return r;  // and the real [DONE] once more at the end
+  });
+  auto b = make_openai_backend(fast_options(server.base_url()));
+  auto r = run_one(*b, ask());
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(r.content, "fine");
+  EXPECT_EQ(r.attempts, 1);
+}
+
+TEST(OpenAiBackend, LastEventWithoutTrailingNewlineAtEofIsParsed) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest&, int) {
+    Reply r;
+    r.events = {hb::testing::chat_chunk({{"content", "end"}})};
+    r.send_done = false;
+    r.raw_after = "data: " + hb::testing::chat_chunk(nlohmann::json::object(), "stop");  // no "\n\n"
+    return r;
+  });
+  auto b = make_openai_backend(fast_options(server.base_url()));
+  auto r = run_one(*b, ask());
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(r.content, "end");
+  EXPECT_EQ(r.finish_reason, "stop");
+}
+
+TEST(OpenAiBackend, AHundredMegabyteSingleEventIsRefusedWithBoundedMemory) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest&, int) {
+    Reply r = Reply::chat({"x"});
+    r.events.insert(r.events.begin() + 1, "{\"choices\":[{\"delta\":{\"content\":\"" + std::string(100u << 20, 'a') + "\"}}]}");
+    return r;
+  });
+  auto o = fast_options(server.base_url());
+  o.max_attempts = 1;
+  auto b = make_openai_backend(o);
+  auto r = run_one(*b, ask(), 60s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error->kind, "protocol");
+  EXPECT_TRUE(has(r.error->message, "larger than 16 MiB")) << r.error->message;
+  ASSERT_EQ(r.attempt_log.size(), 1u);
+  EXPECT_LT(r.attempt_log[0].bytes_received, 40 << 20) << "the client stopped reading soon after the limit";
+}
+
+TEST(OpenAiBackend, AttemptsEqualTheServersRequestLogUnderRandomFaults) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest& req, int i) {
+    Reply r = LoopbackServer::default_reply(req);
+    switch (i % 5) {
+      case 1: r.cut_after = 2; break;
+      case 2: r.close_without_response = true; break;
+      case 3: return Reply::error(429, "slow down", "0");
+      default: break;
+    }
+    return r;
+  });
+  auto o = fast_options(server.base_url());
+  o.max_attempts = 6;
+  o.max_in_flight = 4;
+  auto b = make_openai_backend(o);
+  Collector c;
+  const int n = 30;
+  for (int i = 0; i < n; ++i) b->submit(ask("q" + std::to_string(i)), c.callback());
+  ASSERT_TRUE(c.wait_for(n, 60s));
+  size_t attempts = 0, logged = 0;
+  for (const auto& r : c.results) {
+    if (!r.ok()) {
+      // libcurl's own re-send on a dead kept-alive connection may add one beyond max_attempts.
+      EXPECT_GE(r.attempts, o.max_attempts) << "a failure only after every attempt: " << r.error->message;
+    }
+    attempts += static_cast<size_t>(r.attempts);
+    EXPECT_EQ(r.attempt_log.size(), static_cast<size_t>(r.attempts));
+    for (const auto& a : r.attempt_log) logged += a.request_sent ? 1 : 0;
+  }
+  EXPECT_EQ(attempts, server.request_count());
+  EXPECT_EQ(logged, server.request_count());
+}
+
+TEST(OpenAiBackend, CredentialsInTheUrlNeverShowInDescribeResultsOrErrors) {
+  LoopbackServer server;
+  server.script([](const LoggedRequest&, int) { return Reply::error(500, "broken"); });
+  auto o = fast_options("http://alice:s3cretpw@127.0.0.1:" + std::to_string(server.port()) + "/v1");
+  o.max_attempts = 2;
+  auto b = make_openai_backend(o);
+  auto r = run_one(*b, ask());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(server.requests()[0].headers.count("authorization"), 1u) << "the credentials are still used";
+  std::string all = b->describe().spec + b->describe().details.dump() + r.endpoint + r.error->message;
+  for (const auto& a : r.attempt_log) all += a.endpoint + a.message;
+  EXPECT_FALSE(has(all, "s3cretpw")) << all;
+  EXPECT_TRUE(has(r.endpoint, "alice:***@127.0.0.1")) << r.endpoint;
+}
+
+TEST(OpenAiBackend, EmptyOrOutOfRangePortsAreRefused) {
+  for (std::string url : {"http://127.0.0.1:/v1", "http://127.0.0.1:99999/v1", "http://127.0.0.1:0/v1",
+                          "http://127.0.0.1:8a/v1", "http:///v1", "http://[::1/v1"}) {
+    auto o = fast_options(url);
+    try {
+      make_openai_backend(o);
+      ADD_FAILURE() << url << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::usage) << url;
+      EXPECT_TRUE(has(e.message(), url.substr(0, 10))) << e.message();
+    }
+  }
+  EXPECT_NO_THROW(check_base_url("http://[::1]:8000/v1"));
+  EXPECT_NO_THROW(check_base_url("https://api.example.com/v1"));
+  EXPECT_NO_THROW(check_base_url("http://u:p@h:65535/v1"));
 }
 
 TEST(OpenAiBackend, BadOptionsAreUsageErrors) {

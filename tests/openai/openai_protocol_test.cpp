@@ -252,3 +252,64 @@ TEST(OpenAiProtocol, ErrorMessageFromBodies) {
 
 }  // namespace
 }  // namespace hb::openai
+
+namespace hb::openai {
+namespace {
+
+// Every number that becomes an integer is range-checked: the SAX fast path and the DOM parser refuse the
+// same values, with a message naming the field, and nothing is cast out of range (UBSan would say).
+TEST(OpenAiProtocol, TokenCountsOutOfRangeAreProtocolErrorsInBothParsers) {
+  for (std::string v : {"1e30", "-1", "-0.5", "12.5", "1e300", "-1e300", "18446744073709551615", "9223372036854775807",
+                        "-9223372036854775808", "1000000001"}) {
+    for (std::string field : {"prompt_tokens", "completion_tokens", "reasoning_tokens"}) {
+      std::string chunk = R"({"choices":[],"usage":{")" + field + "\":" + v + "}}";
+      StreamChunk fast, slow;
+      std::string why_fast, why_slow;
+      EXPECT_FALSE(parse_stream_chunk(chunk, fast, why_fast)) << chunk;
+      EXPECT_FALSE(parse_stream_chunk_dom(chunk, slow, why_slow)) << chunk;
+      EXPECT_EQ(why_fast, why_slow);
+      EXPECT_NE(why_fast.find(field), std::string::npos) << why_fast;
+    }
+    std::string details = R"({"choices":[],"usage":{"completion_tokens_details":{"reasoning_tokens":)" + v + "}}}";
+    StreamChunk c;
+    std::string why;
+    EXPECT_FALSE(parse_stream_chunk(details, c, why)) << details;
+    GenerationResult r;
+    std::string body = R"({"choices":[{"message":{"content":"hi"},"finish_reason":"stop"}],"usage":{"completion_tokens":)" + v + "}}";
+    EXPECT_FALSE(parse_response(body, 1, r, why)) << body;
+    EXPECT_NE(why.find("completion_tokens"), std::string::npos) << why;
+  }
+  // In range, including a float that is a whole number and the bound itself.
+  for (std::string v : {"0", "7", "7.0", "1000000000", "1e9"}) {
+    StreamChunk c;
+    std::string why;
+    EXPECT_TRUE(parse_stream_chunk(R"({"choices":[],"usage":{"completion_tokens":)" + v + "}}", c, why)) << v << why;
+    ASSERT_TRUE(c.usage);
+    EXPECT_GE(c.usage->completion_tokens, 0);
+  }
+  // Numbers elsewhere (not counts) are not checked: a huge logprob or index is no integer of ours.
+  StreamChunk c;
+  std::string why;
+  EXPECT_TRUE(parse_stream_chunk(R"({"created":1e30,"choices":[{"index":-1e300,"delta":{"content":"x"}}]})", c, why)) << why;
+}
+
+TEST(OpenAiProtocol, ContinuousUsageAtTheBoundStaysInsideInt32PerChunk) {
+  StreamState state;
+  GenerationResult r;
+  StreamChunk c;
+  std::string why;
+  ASSERT_TRUE(parse_stream_chunk(R"({"choices":[{"delta":{"content":"x"}}],"usage":{"completion_tokens":1000000000}})", c, why));
+  apply_chunk(c, 1, state, r);
+  ASSERT_EQ(r.chunks.size(), 1u);
+  EXPECT_EQ(r.chunks[0].tokens, 1000000000);
+}
+
+TEST(OpenAiProtocol, NanAndInfinityAreNotJson) {
+  StreamChunk c;
+  std::string why;
+  EXPECT_FALSE(parse_stream_chunk(R"({"usage":{"completion_tokens":NaN}})", c, why));
+  EXPECT_FALSE(parse_stream_chunk(R"({"usage":{"completion_tokens":Infinity}})", c, why));
+}
+
+}  // namespace
+}  // namespace hb::openai

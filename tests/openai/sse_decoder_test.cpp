@@ -171,3 +171,65 @@ TEST(SseDecoder, BuffersStopGrowingInSteadyState) {
 
 }  // namespace
 }  // namespace hb::openai
+
+namespace hb::openai {
+namespace {
+
+// A server that sends one endless event (100 MB without a blank line) cannot make the decoder hold it:
+// it stops at its limit and says so.
+TEST(SseDecoder, AHundredMegabyteSingleEventOverflowsWithBoundedMemory) {
+  SseDecoder d;
+  d.push("data: ");
+  std::string piece(1 << 16, 'x');
+  size_t fed = 0;
+  while (fed < (100u << 20) && !d.overflowed()) {
+    d.push(piece);
+    fed += piece.size();
+    SseEvent ev;
+    EXPECT_FALSE(d.next(ev));
+    ASSERT_LE(d.pending_bytes(), SseDecoder::kDefaultMaxPendingBytes);
+  }
+  EXPECT_TRUE(d.overflowed());
+  EXPECT_LE(fed, SseDecoder::kDefaultMaxPendingBytes + piece.size());
+  d.push("\n\n");  // ignored once overflowed
+  SseEvent ev;
+  EXPECT_FALSE(d.next(ev));
+  EXPECT_EQ(d.pending_bytes(), 0u);
+  d.reset();
+  EXPECT_FALSE(d.overflowed());
+}
+
+TEST(SseDecoder, ManySmallDataLinesOfOneEventAlsoOverflow) {
+  SseDecoder d(4096);
+  for (int i = 0; i < 1000 && !d.overflowed(); ++i) {
+    d.push("data: 0123456789\n");
+    SseEvent ev;
+    EXPECT_FALSE(d.next(ev));
+  }
+  EXPECT_TRUE(d.overflowed());
+}
+
+TEST(SseDecoder, EventLineWithoutTrailingNewlineAtEof) {
+  SseDecoder d;
+  d.push("data: {\"a\":1}\n\ndata: [DONE]");
+  Events got;
+  drain(d, got);
+  ASSERT_EQ(got.size(), 1u);
+  d.finish();
+  drain(d, got);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].second, "[DONE]");
+  EXPECT_TRUE(d.flushed_partial());
+}
+
+TEST(SseDecoder, RepeatedDoneAndDataAfterDoneAreOrdinaryEvents) {
+  SseDecoder d;
+  d.push("data: [DONE]\n\ndata: [DONE]\n\ndata: {\"late\":true}\n\n");
+  Events got;
+  drain(d, got);
+  ASSERT_EQ(got.size(), 3u);  // the backend, not the framing, decides that nothing after [DONE] counts
+  EXPECT_EQ(got[2].second, "{\"late\":true}");
+}
+
+}  // namespace
+}  // namespace hb::openai

@@ -39,6 +39,10 @@ class MergeTest : public ::testing::Test {
       r.prompt_json = "{}";
       r.scores = {{"accuracy/strict", 1}};
       if (bad.count(i)) r.error_kind = "timeout";
+      AttemptRecord a;
+      a.kind = bad.count(i) ? "timeout" : "ok";
+      a.start_unix_ns = 1000 * (from + 1) + i;  // shards ran at different times
+      r.attempt_log = {a};
       s.add_sample(std::move(r));
     }
     s.write([&](Db& d) {
@@ -76,6 +80,9 @@ TEST_F(MergeTest, ShardsCombineWithoutDuplicatesAndSuccessReplacesFailure) {
   EXPECT_EQ(again.samples, 0);
   EXPECT_EQ(again.perf_points, 0);
   EXPECT_EQ(count(into, "SELECT COUNT(*) FROM samples"), 10);
+  // Every attempt of both shards, once (item 5 was tried in both: its failure and its success).
+  EXPECT_EQ(count(into, "SELECT COUNT(*) FROM attempts"), 11);
+  EXPECT_EQ(count(into, "SELECT COUNT(*) FROM attempts WHERE item_id = '5'"), 2);
 }
 
 TEST_F(MergeTest, ShardsOfDifferentStudiesAreRefused) {

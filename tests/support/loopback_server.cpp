@@ -1,5 +1,7 @@
 #include "tests/support/loopback_server.h"
 
+#include <algorithm>
+
 #include "harness/base/clock.h"
 
 namespace hb::testing {
@@ -75,6 +77,39 @@ Reply Reply::error(int status, const std::string& message, const std::string& re
   return r;
 }
 
+Reply with_fault(Reply reply, FaultKind kind, const std::string& retry_after) {
+  int middle = static_cast<int>(reply.events.size() / 2);
+  switch (kind) {
+    case FaultKind::rate_limit:
+      return Reply::error(429, "rate limited (loopback fault)", retry_after);
+    case FaultKind::close:
+      reply.close_without_response = true;
+      break;
+    case FaultKind::drop:
+      if (!reply.stream) reply.close_without_response = true;
+      else reply.cut_after = std::max(1, middle);
+      break;
+    case FaultKind::stall:
+      if (!reply.stream) reply.first_byte_delay = milliseconds(3'600'000);
+      else reply.stall_after = std::max(1, middle);
+      break;
+    case FaultKind::invalid_json:
+      if (!reply.stream) reply.body = invalid_json_event_data();
+      else reply.events.insert(reply.events.begin() + middle, invalid_json_event_data());
+      break;
+    case FaultKind::error_event:
+      if (!reply.stream) {
+        reply.body = error_event_data();
+      } else {
+        reply.events.resize(static_cast<size_t>(middle));
+        reply.events.push_back(error_event_data());
+        reply.send_done = false;
+      }
+      break;
+  }
+  return reply;
+}
+
 std::string LoggedRequest::last_user_content() const {
   if (!json.is_object() || !json.contains("messages") || !json["messages"].is_array()) return "";
   std::string out;
@@ -94,6 +129,12 @@ LoopbackServer::~LoopbackServer() { server_->stop(); }
 
 int LoopbackServer::port() const { return server_->port(); }
 std::string LoopbackServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port()) + "/v1"; }
+
+void LoopbackServer::faults(const std::vector<FaultSpec>& specs, std::string retry_after) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_ = std::make_shared<FaultInjector>(specs);
+  retry_after_ = std::move(retry_after);
+}
 
 void LoopbackServer::script(Script script) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -132,8 +173,12 @@ void LoopbackServer::handle(const http::HttpRequest& req, std::shared_ptr<http::
   logged.arrival_ns = monotonic_ns();
   Script script;
   int index = 0;
+  std::string retry_after;
+  bool completion_path = logged.path == "/v1/chat/completions" || logged.path == "/v1/completions";
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (faults_ && completion_path) logged.fault = faults_->draw();
+    retry_after = retry_after_;
     index = static_cast<int>(log_.size());
     log_.push_back(logged);
     script = script_;
@@ -153,6 +198,7 @@ void LoopbackServer::handle(const http::HttpRequest& req, std::shared_ptr<http::
     return;
   }
   auto reply = std::make_shared<Reply>(script ? script(logged, index) : default_reply(logged));
+  if (logged.fault) *reply = with_fault(std::move(*reply), *logged.fault, retry_after);
   auto start = [this, writer, reply] {
     if (reply->close_without_response) {
       writer->abort();
@@ -188,6 +234,7 @@ void LoopbackServer::play(std::shared_ptr<http::ResponseWriter> writer, std::sha
     if (reply->stall_after >= 0 && next == static_cast<size_t>(reply->stall_after)) return;  // keep it open, silent
     if (next >= reply->events.size()) {
       if (reply->send_done) writer->write("data: [DONE]\n\n");
+      if (!reply->raw_after.empty()) writer->write(reply->raw_after);
       writer->end();
       return;
     }

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/http/http_server.h"
+#include "tests/support/fault_plan.h"
 
 namespace hb::testing {
 
@@ -39,6 +40,7 @@ struct Reply {
   std::vector<std::string> events;
   bool send_done = true;                 // append "data: [DONE]\n\n"
   std::vector<std::string> raw_before;   // raw bytes written before the events (comments, odd framing)
+  std::string raw_after;                 // raw bytes written after the events and [DONE] (odd endings)
   milliseconds first_byte_delay{0};      // before the status line
   milliseconds first_event_delay{0};     // after the headers, before the first event
   milliseconds event_delay{0};           // between events
@@ -59,6 +61,9 @@ struct Reply {
   static Reply error(int status, const std::string& message, const std::string& retry_after = "");
 };
 
+// Turns a normal answer into the given fault (the stream is cut, stalled or corrupted in its middle).
+Reply with_fault(Reply reply, FaultKind kind, const std::string& retry_after);
+
 // One chat.completion.chunk event carrying a delta (role/content/reasoning_content keys as given).
 std::string chat_chunk(const nlohmann::json& delta, const std::string& finish_reason = "");
 // The include_usage chunk (choices: []).
@@ -71,6 +76,7 @@ struct LoggedRequest {
   std::string body;
   nlohmann::json json;           // parsed body (null when not JSON)
   int64_t arrival_ns = 0;        // hb::monotonic_ns()
+  std::optional<FaultKind> fault;  // the fault injected into this request's answer, if any
   // The content of the last message with role "user" ("" when none).
   std::string last_user_content() const;
 };
@@ -84,6 +90,8 @@ class LoopbackServer {
   int port() const;
   std::string base_url() const;  // http://127.0.0.1:PORT/v1
   void script(Script script);
+  // Seeded random faults applied on top of the scripted (or default) answers of chat/completions requests.
+  void faults(const std::vector<FaultSpec>& specs, std::string retry_after = "0");
   std::vector<LoggedRequest> requests() const;
   size_t request_count() const;
   http::HttpServer& http() { return *server_; }
@@ -100,6 +108,8 @@ class LoopbackServer {
 
   mutable std::mutex mu_;
   Script script_;
+  std::shared_ptr<FaultInjector> faults_;
+  std::string retry_after_ = "0";
   std::vector<LoggedRequest> log_;
   size_t disconnects_ = 0;
   std::unique_ptr<http::HttpServer> server_;

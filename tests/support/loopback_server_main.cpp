@@ -9,7 +9,10 @@
 //                         --ignore-max-tokens), finish_reason "length", then the usage chunk
 // --first-token-ms / --itl-ms also pace the other modes; --itl-ms-per-stream makes the gap grow with the
 // answers in flight (a load-dependent server for SLO searches). --fail-rate F answers that fraction of requests
-// (seeded by --seed) with HTTP 500. GET /health and GET /v1/models answer 200. SIGINT/SIGTERM stop it.
+// (seeded by --seed) with HTTP 500. --fault NAME:RATE[:SEED] (repeatable) injects the faults of
+// tests/support/fault_plan.h: 429 (with Retry-After: --retry-after), close, drop, invalid-json, stall,
+// error-event; the log line of each request names its fault ("fault": null when none). GET /health and
+// GET /v1/models answer 200. SIGINT/SIGTERM stop it.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -20,6 +23,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -30,6 +34,7 @@
 
 #include "harness/base/clock.h"
 #include "harness/http/http_server.h"
+#include "tests/support/fault_plan.h"
 
 namespace {
 
@@ -50,7 +55,11 @@ struct Options {
   double fail_rate = 0;
   uint64_t seed = 1;
   int threads = 1;
+  std::vector<std::string> faults;  // NAME:RATE[:SEED]
+  std::string retry_after = "1";
 };
+
+using hb::testing::FaultKind;
 
 std::string chunk(const std::string& content, const char* finish_reason, bool completions) {
   json choice = completions ? json{{"index", 0}, {"text", content}, {"finish_reason", nullptr}}
@@ -86,6 +95,8 @@ struct Job {
   bool include_usage = true;
   int64_t prompt_tokens = 0;
   const char* finish_reason = "stop";
+  std::optional<FaultKind> fault;  // drop, stall, invalid-json or error-event at piece fault_at
+  size_t fault_at = 0;
 };
 
 class App {
@@ -93,6 +104,7 @@ class App {
   explicit App(Options o)
       : opt_(std::move(o)),
         rng_(opt_.seed),
+        faults_(parse_faults(opt_)),
         x_chat_(chunk(" x", nullptr, false)),
         x_completion_(chunk(" x", nullptr, true)) {
     if (!opt_.log_file.empty()) {
@@ -132,6 +144,12 @@ class App {
     std::fflush(log_);
   }
 
+  static std::vector<hb::testing::FaultSpec> parse_faults(const Options& o) {
+    std::vector<hb::testing::FaultSpec> specs;
+    for (const auto& f : o.faults) specs.push_back(hb::testing::parse_fault_spec(f, o.seed));
+    return specs;
+  }
+
   void handle(const hb::http::HttpRequest& req, std::shared_ptr<hb::http::ResponseWriter> w) {
     auto arrival = Clock::now();
     std::string path = req.target.substr(0, req.target.find('?'));
@@ -165,15 +183,21 @@ class App {
       std::lock_guard<std::mutex> lock(rng_mu_);
       fail = opt_.fail_rate > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < opt_.fail_rate;
     }
+    std::optional<FaultKind> fault = fail ? std::nullopt : faults_.draw();
     log_request({{"i", counter_.fetch_add(1)},
                  {"t", hb::utc_now_iso8601()},
                  {"path", path},
                  {"model", body.value("model", "")},
                  {"stream", stream},
                  {"max_tokens", max_tokens},
-                 {"status", fail ? 500 : 200},
+                 {"status", fail ? 500 : fault == FaultKind::rate_limit ? 429 : 200},
+                 {"fault", fault ? json(hb::testing::fault_name(*fault)) : json(nullptr)},
                  {"last_user", last_user}});
     if (fail) return w->send(500, "application/json", json{{"error", {{"message", "injected failure (--fail-rate)"}}}}.dump());
+    if (fault == FaultKind::rate_limit)
+      return w->send(429, "application/json", json{{"error", {{"message", "rate limited (--fault 429)"}}}}.dump(),
+                     {{"Retry-After", opt_.retry_after}});
+    if (fault == FaultKind::close) return w->abort();
 
     auto job = std::make_shared<Job>();
     job->writer = w;
@@ -196,6 +220,14 @@ class App {
       job->pieces.resize(static_cast<size_t>(max_tokens));
       job->finish_reason = "length";
     }
+    if (!stream && fault) {  // a whole-body answer cannot be cut in the middle of its events
+      if (fault == FaultKind::drop) return w->abort();
+      if (fault == FaultKind::stall) return;  // the connection stays open, silent
+      return w->send(200, "application/json",
+                     fault == FaultKind::invalid_json ? hb::testing::invalid_json_event_data() : hb::testing::error_event_data());
+    }
+    job->fault = fault;
+    job->fault_at = job->pieces.size() / 2;
     if (!stream) {
       std::string text;
       for (const auto& p : job->pieces) text += p;
@@ -249,6 +281,17 @@ class App {
   void step(const std::shared_ptr<Job>& job) {
     for (;;) {
       if (job->writer->closed()) return;
+      if (job->fault && job->next == job->fault_at) {
+        FaultKind f = *job->fault;
+        job->fault.reset();
+        if (f == FaultKind::drop) return job->writer->abort();
+        if (f == FaultKind::stall) return;  // nothing more is sent; the client's idle timeout ends it
+        if (f == FaultKind::error_event) {
+          job->writer->write("data: " + hb::testing::error_event_data() + "\n\n");
+          return job->writer->end();
+        }
+        job->writer->write("data: " + hb::testing::invalid_json_event_data() + "\n\n");
+      }
       if (job->next >= job->pieces.size()) {
         if (job->include_usage) job->writer->write(usage_event(job->prompt_tokens, static_cast<int64_t>(job->pieces.size())));
         job->writer->write("data: [DONE]\n\n");
@@ -279,6 +322,7 @@ class App {
   std::mutex load_mu_;
   std::multiset<Clock::time_point> ends_;
   std::mt19937_64 rng_;
+  hb::testing::FaultInjector faults_;
   std::atomic<int64_t> counter_{0};
   std::mutex late_mu_;
   std::vector<int64_t> late_ns_;
@@ -314,6 +358,9 @@ int main(int argc, char** argv) {
   cli.add_option("--fail-rate", o.fail_rate, "fraction of requests answered with HTTP 500")->check(CLI::Range(0.0, 1.0));
   cli.add_option("--seed", o.seed, "seed of --fail-rate");
   cli.add_option("--threads", o.threads, "io threads")->check(CLI::Range(1, 64));
+  cli.add_option("--fault", o.faults, "inject a fault: NAME:RATE[:SEED], NAME one of 429, close, drop, invalid-json, "
+                                      "stall, error-event (repeatable)");
+  cli.add_option("--retry-after", o.retry_after, "Retry-After value of --fault 429 answers (seconds)");
   CLI11_PARSE(cli, argc, argv);
 
   raise_fd_limit();
