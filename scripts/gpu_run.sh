@@ -65,7 +65,7 @@ X
 stage_tests() {
   export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
   local rc_all=0 t
-  for t in tests/kernels/test_cuda_kernels tests/kernels/test_cuda_sampling tests/models/test_gpu_engine; do
+  for t in tests/kernels/test_cuda_kernels tests/kernels/test_cuda_sampling tests/models/test_gpu_engine tests/models/test_gpu_layer_drops; do
     [ -x "$BUILD/$t" ] || { note "missing $t"; continue; }
     "$BUILD/$t" > "$OUT/$(basename $t).log" 2>&1
     local rc=$?
