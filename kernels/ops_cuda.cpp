@@ -137,13 +137,13 @@ void swiglu(const torch::Tensor& gate_up, torch::Tensor& out) {
 }
 
 namespace {
-bool g_gemv = true;
+int g_gemv_max_rows = 1;
 }
-void set_gemv_enabled(bool on) { g_gemv = on; }
+void set_gemv_max_rows(int rows) { g_gemv_max_rows = std::max(0, std::min(rows, hb::cuda::kGemvMaxRows)); }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {
-  const bool fits = g_gemv && x.dim() == 2 && w.dim() == 2 && x.is_cuda() && x.scalar_type() == torch::kBFloat16 &&
-                    w.scalar_type() == torch::kBFloat16 && x.size(0) >= 1 && x.size(0) <= hb::cuda::kGemvMaxRows &&
+  const bool fits = x.dim() == 2 && w.dim() == 2 && x.is_cuda() && x.scalar_type() == torch::kBFloat16 &&
+                    w.scalar_type() == torch::kBFloat16 && x.size(0) >= 1 && x.size(0) <= g_gemv_max_rows &&
                     x.size(1) == w.size(1) && x.stride(1) == 1 && w.stride(1) == 1 && x.size(1) % 8 == 0 &&
                     x.stride(0) % 8 == 0 && w.stride(0) % 8 == 0 &&
                     reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 == 0 && reinterpret_cast<uintptr_t>(w.data_ptr()) % 16 == 0;

@@ -41,10 +41,12 @@ void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_s
              const torch::Tensor& slots, int64_t dxb, torch::Tensor& y);
 
 // x [T, K] bf16 (rows contiguous) . w [N, K]^T bf16 -> [T, N] bf16: the weight-streaming GEMV kernel for
-// T <= 8 rows when the shapes allow it (K % 8 == 0, aligned rows), else at::linear (cuBLAS).
+// T <= gemv_max_rows when the shapes allow it (K % 8 == 0, aligned rows), else at::linear (cuBLAS). The default
+// is 1 row: on the H200 (2026-12-03, docs/PERFORMANCE.md section 9) the kernel beat cuBLAS only at one row,
+// and lost by up to 2.4x at 4-8 rows.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w);
-// Benchmarks/tests: false sends every linear() to at::linear.
-void set_gemv_enabled(bool on);
+// Benchmarks/tests: the largest row count sent to the GEMV kernel (0: none, at most hb::cuda::kGemvMaxRows).
+void set_gemv_max_rows(int rows);
 
 // Per-row sampling parameters (device tensors, one entry per logits row; hb::models::Sampler semantics, see
 // hb_cuda.h): temperature [B] f32 (<= 0: greedy), top_k [B] i32 (<= 0: off), top_p [B] f32 in (0, 1],

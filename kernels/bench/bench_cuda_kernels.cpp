@@ -156,14 +156,14 @@ BENCHMARK(BM_M2Prefill)->ArgNames({"S", "T", "variant"})->ArgsProduct({{1}, {204
 void BM_Linear(benchmark::State& st) {
   if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");
   const int64_t M = st.range(0), N = st.range(1), K = st.range(2);
-  kc::set_gemv_enabled(st.range(3) != 0);
+  kc::set_gemv_max_rows(st.range(3) != 0 ? hb::cuda::kGemvMaxRows : 0);
   const double bytes = double(N) * double(K) * 2.0;
   const int R = rotations(bytes);
   std::vector<torch::Tensor> ws;
   for (int r = 0; r < R; ++r) ws.push_back(torch::randn({N, K}, bf16()));
   auto x = torch::randn({M, K}, bf16());
   time_it(st, bytes, 2.0 * double(M) * double(N) * double(K), [&](int i) { kc::linear(x, ws[size_t(i % R)]); });
-  kc::set_gemv_enabled(true);
+  kc::set_gemv_max_rows(1);
 }
 BENCHMARK(BM_Linear)->ArgNames({"M", "N", "K", "gemv"})
     ->ArgsProduct({{1, 4, 8}, {6144, 28672}, {5120}, {0, 1}})->ArgsProduct({{1, 8}, {5120}, {4096, 14336}, {0, 1}})

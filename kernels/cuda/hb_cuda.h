@@ -104,7 +104,8 @@ struct M2Params {
 constexpr int kM2Chunk = 64;
 size_t m2_prefill_scratch_bytes(int T, int nseq, int di, int N, int K);
 cudaError_t m2_scan(const M2Params& p, cudaStream_t stream);
-// Benchmarks/tests: the prefill path when scratch is given: 0 automatic (chunked), 1 sequential, 2 chunked.
+// Benchmarks/tests: the prefill path when scratch is given: 0 automatic (chunked unless nseq x di/128 >= 1024
+// CTAs), 1 sequential, 2 chunked.
 void set_m2_prefill_variant(int variant);
 // Benchmarks/tests: the decode kernel's threads per channel (1, 2), -1 to run the prefill kernel for decode
 // too, 0 for the default.
