@@ -7,12 +7,17 @@
 #include "harness/base/environment.h"
 #include "harness/base/error.h"
 #include "harness/base/hash.h"
+#include "harness/base/redact.h"
 #include "harness/store/store.h"
 
 namespace hb::store {
 
-RunRecord Store::open_run_parts(const std::string& name, const std::string& kind, const nlohmann::json& whole_config,
-                                const std::vector<RunPart>& parts) {
+RunRecord Store::open_run_parts(const std::string& name, const std::string& kind, const nlohmann::json& raw_config,
+                                const std::vector<RunPart>& raw_parts) {
+  // Credentials in URLs never reach the database (and a changed password resumes the same run), as in open_run.
+  const nlohmann::json whole_config = nlohmann::json::parse(redact_credentials(raw_config.dump()));
+  std::vector<RunPart> parts = raw_parts;
+  for (auto& part : parts) part.config = nlohmann::json::parse(redact_credentials(part.config.dump()));
   RunRecord rec;
   rec.name = name;
   rec.kind = kind;
