@@ -6,6 +6,7 @@
 #include "harness/base/error.h"
 #include "harness/base/files.h"
 #include "harness/base/strings.h"
+#include "models/engine_module.h"
 #ifdef HYBENCH_HAVE_CUDA
 #include "models/gpu/gpu_executor.h"
 #include "models/gpu/gpu_model.h"
@@ -178,37 +179,9 @@ class GpuLogits : public TorchLogits {
 
 }  // namespace
 
-void SequenceLogits::init_tokenizer(const std::string& dir) {
-  if (dir.empty()) {
-    tokenizer_ = Tokenizer::byte_level(config().vocab_size);
-  } else if (file_exists(dir + "/tokenizer.json")) {
-    tokenizer_ = Tokenizer::from_file(dir + "/tokenizer.json");
-  } else {
-    throw Error(ErrorCode::not_found, "no tokenizer.json in '" + dir + "'; the native engine needs the checkpoint's HF tokenizer");
-  }
-  chat_format_ = choose_chat_format(config(), *tokenizer_, dir);
-}
-
-std::vector<int32_t> SequenceLogits::encode_text(const std::string& text) const {
-  std::vector<int32_t> ids;
-  if (tokenizer_->bos_id() >= 0) ids.push_back(tokenizer_->bos_id());
-  auto body = tokenizer_->encode(text, /*parse_special=*/false);
-  ids.insert(ids.end(), body.begin(), body.end());
-  return ids;
-}
-
-std::vector<int32_t> SequenceLogits::encode_chat(const std::vector<ChatTurn>& turns) const {
-  return tokenizer_->encode(render_chat(chat_format_, turns, *tokenizer_), /*parse_special=*/true);
-}
-
-std::vector<int32_t> SequenceLogits::encode_continuation(const std::string& text) const {
-  return tokenizer_->encode(text, /*parse_special=*/false);
-}
-
-std::unique_ptr<SequenceLogits> SequenceLogits::load(const std::string& spec, const ModelOptions& options) {
+std::unique_ptr<SequenceLogits> load_sequence_logits_on_device(const std::string& spec, const ModelOptions& options) {
   std::string device = options.device.empty() ? "auto" : options.device;
-  if (device != "cpu" && device != "cuda" && device != "auto")
-    throw Error(ErrorCode::usage, "device '" + device + "' is not cpu, cuda or auto");
+  check_device_name(device);
 #ifdef HYBENCH_HAVE_CUDA
   if (device == "auto") device = gpu::cuda_device_available() ? "cuda" : "cpu";
   if (device == "cuda") {

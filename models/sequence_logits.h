@@ -55,4 +55,8 @@ class SequenceLogits {
   ChatFormat chat_format_ = ChatFormat::plain;
 };
 
+// The LibTorch implementation behind load() (models/sequence_logits.cpp, in the engine module): callers use
+// SequenceLogits::load.
+std::unique_ptr<SequenceLogits> load_sequence_logits_on_device(const std::string& spec, const ModelOptions& options);
+
 }  // namespace hb::models

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One call on the GPU machine (docs/GPU.md): configure + build the CUDA targets, run the GPU tests, the kernel
 # microbenchmarks, `hybench bench engine` and the transformers peer; full logs under $OUT, a short table last.
-# Usage: scripts/gpu_run.sh STAGE... with stages: build tests micro engine engine-quick peer
+# Usage: scripts/gpu_run.sh STAGE... with stages: build tests micro engine breakdown e2e peer
 #   env: MODELS (bench engine models), SHAPE (IN:OUT), REAL_OUT, TARGETS (build targets), BUILD (dir)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -112,6 +112,26 @@ stage_engine() {
   note "engine rc=$?"
   grep -E "^device ceiling|^decode b=1 ctx=1:|workload|real run|plan|^prefill" "$OUT/engine.log" | tee -a "$SUMMARY"
   cat "$OUT/engine.txt" | tee -a "$SUMMARY"
+}
+# Time per kernel class of one decode step (issue #14's "measured breakdown"): one ncu run per model and point,
+# only the profiled step's kernels timed (bench engine --profile-points), grouped by scripts/gpu_breakdown.py.
+stage_breakdown() {
+  export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
+  local ncu m tag p
+  ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+  [ -n "$ncu" ] || { note "breakdown: ncu not found"; return 1; }
+  for m in ${MODELS//,/ }; do
+    for p in ${PROFILE_POINTS:-1:1 max:8192}; do
+      tag="$(basename "$m")_${p/:/_}"
+      timeout ${BREAKDOWN_TIMEOUT:-240} "$ncu" --profile-from-start off --clock-control none --cache-control none \
+        --metrics gpu__time_duration.sum --csv --log-file "$OUT/ncu_$tag.csv" \
+        "$BUILD/hybench" bench engine --model "$m" --shape "${SHAPE:-1:16384}" --batch max --real-out 0 \
+        --prefill-tokens 16 --decode-batches 1 --contexts "${p#*:}" --iters 5 --profile-points "$p" \
+        --json "$OUT/bd_$tag.json" > "$OUT/bd_$tag.txt" 2> "$OUT/bd_$tag.log"
+      note "breakdown $tag rc=$?"
+      python3 scripts/gpu_breakdown.py "$OUT/ncu_$tag.csv" --bench "$OUT/bd_$tag.json" --markdown 2>&1 | tee -a "$SUMMARY"
+    done
+  done
 }
 stage_peer() {
   PYTHONUNBUFFERED=1 timeout ${PEER_TIMEOUT:-240} python3 tests/tools/peer_transformers.py --json "$OUT/peer.json" \

@@ -1,6 +1,6 @@
 // hybench bench engine --model SPEC[,SPEC...] --shape IN:OUT [--batch B|max] [--json FILE]: the GPU engine
-// side by side (models/gpu/engine_bench.h). Built with the engine; the body needs the CUDA build
-// (HYBENCH_HAVE_CUDA) and a visible CUDA device, and says so clearly otherwise.
+// side by side (models/gpu/engine_bench.h), run by the engine module (models/engine_module.h): it needs the
+// CUDA build of the module and a visible CUDA device, and says so clearly otherwise.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -11,7 +11,8 @@
 #include "harness/base/error.h"
 #include "harness/base/strings.h"
 #include "harness/cli/commands.h"
-#if defined(HYBENCH_HAVE_ENGINE) && defined(HYBENCH_HAVE_CUDA)
+#ifdef HYBENCH_HAVE_ENGINE
+#include "models/engine_module.h"
 #include "models/gpu/engine_bench.h"
 #endif
 
@@ -23,7 +24,7 @@ void add_bench_command(CLI::App& root, int& exit_code) {
   auto* eng = bench->add_subcommand("engine", "GPU engine side by side: decode step times, prefill, memory, predicted and measured tokens/s");
   struct Opts {
     std::string models, shape = "1:16384", batch = "max", json, batches = "1,8,32", contexts = "1,2048,4096,8192,16384",
-                prefill = "2048,16384";
+                prefill = "2048,16384", profile;
     int64_t real_out = 2048;
     double reserve = 4.0;
     int iters = 20;
@@ -39,8 +40,10 @@ void add_bench_command(CLI::App& root, int& exit_code) {
   eng->add_option("--prefill-tokens", o->prefill, "prompt lengths of the prefill-throughput runs, comma-separated (one sequence each; the first sets the prediction)");
   eng->add_option("--reserve-gib", o->reserve, "GPU memory kept out of the KV/state pool (GiB)");
   eng->add_option("--iters", o->iters, "graph replays per decode point");
+  eng->add_option("--profile-points", o->profile, "B:CTX decode points (B a number or max), comma-separated, of "
+                                                  "which one step runs inside cudaProfilerStart/Stop (ncu --profile-from-start off; see scripts/gpu_breakdown.py)");
   eng->callback([o, &exit_code] {
-#if defined(HYBENCH_HAVE_ENGINE) && defined(HYBENCH_HAVE_CUDA)
+#ifdef HYBENCH_HAVE_ENGINE
     models::gpu::EngineBenchOptions eo;
     for (auto& m : split(o->models, ',')) {
       std::string t(trim(m));
@@ -68,15 +71,28 @@ void add_bench_command(CLI::App& root, int& exit_code) {
     if (eo.prefill_tokens.empty()) throw Error(ErrorCode::usage, "--prefill-tokens needs at least one length, e.g. 2048,16384");
     for (auto t : eo.prefill_tokens)
       if (t < 1) throw Error(ErrorCode::usage, "--prefill-tokens lengths must be >= 1, got " + std::to_string(t));
+    for (auto& p : split(o->profile, ',')) {
+      const std::string point(trim(p));
+      if (point.empty()) continue;
+      const auto c = point.find(':');
+      try {
+        if (c == std::string::npos) throw std::invalid_argument(point);
+        const std::string b = point.substr(0, c);
+        eo.profile_points.emplace_back(b == "max" ? 0 : std::stoi(b), std::stoll(point.substr(c + 1)));
+      } catch (const std::exception&) {
+        throw Error(ErrorCode::usage, "--profile-points '" + point + "': expected BATCH:CONTEXT, e.g. 1:1 or 165:8192");
+      }
+    }
     eo.reserve_gib = o->reserve;
     eo.iters = o->iters;
-    auto result = models::gpu::run_engine_bench(eo, std::cerr);
+    const auto& engine = models::engine_module();
+    auto result = engine.run_engine_bench(eo, std::cerr);
     if (!o->json.empty()) {
       std::ofstream f(o->json);
       f << result.dump(2) << "\n";
       if (!f) throw Error(ErrorCode::io, "cannot write " + o->json);
     }
-    std::fputs(models::gpu::format_engine_bench(result).c_str(), stdout);
+    std::fputs(engine.format_engine_bench(result).c_str(), stdout);
     exit_code = kExitOk;
 #else
     throw Error(ErrorCode::usage, "bench engine needs the CUDA build of hybench (nvcc + a CUDA LibTorch; see docs/GPU.md) and a CUDA device");

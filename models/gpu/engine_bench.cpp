@@ -3,6 +3,7 @@
 #include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAStream.h>
+#include <cuda_profiler_api.h>
 
 #include <algorithm>
 #include <chrono>
@@ -123,6 +124,7 @@ nlohmann::json run_engine_bench(const EngineBenchOptions& o, std::ostream& log) 
     std::sort(ctxs.begin(), ctxs.end());
     ctxs.erase(std::unique(ctxs.begin(), ctxs.end()), ctxs.end());
     nlohmann::json points = nlohmann::json::array();
+    nlohmann::json profiled = nlohmann::json::array();
     StepFit fit;
     double best_tbs = 0;
     for (int b : bs) {
@@ -157,9 +159,21 @@ nlohmann::json run_engine_bench(const EngineBenchOptions& o, std::ostream& log) 
                       (long long)ctx, ms, b / (ms * 1e-3), tbs, 100 * tbs * 1e12 / peak, peak_tbs);
         log << line << std::flush;
         if (b == bw) fit.pts.push_back({double(ctx), ms});
+        for (const auto& [pb, pctx] : o.profile_points) {
+          if ((pb > 0 ? pb : bw) != b || std::max<int64_t>(pctx, 1) != ctx) continue;
+          model->set_positions(ctx - 1);
+          cudaDeviceSynchronize();
+          cudaProfilerStart();
+          model->decode_step();
+          cudaDeviceSynchronize();
+          cudaProfilerStop();
+          log << "profiled one step at b=" << b << " ctx=" << ctx << " (" << ms << " ms/step measured)\n";
+          profiled.push_back({b, ctx});
+        }
       }
     }
     m["decode_points"] = points;
+    if (!profiled.empty()) m["profiled_points"] = profiled;
     m["best_decode_tbs"] = best_tbs;
 
     // Prefill throughput: one sequence of each prefill length (warm-up run first); the first sets the

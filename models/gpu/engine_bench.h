@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,10 @@ struct EngineBenchOptions {
   std::vector<int64_t> prefill_tokens = {2048, 16384};  // one sequence each; the first sets the prediction
   double reserve_gib = 4.0;
   int iters = 20;
+  // Decode points (batch, context) of which one extra step runs between cudaProfilerStart and Stop, so that
+  // `ncu --profile-from-start off` times that step's kernels only (scripts/gpu_breakdown.py). Batch 0 is the
+  // workload batch; a point that is not among the measured ones is not run.
+  std::vector<std::pair<int, int64_t>> profile_points;
 };
 
 nlohmann::json run_engine_bench(const EngineBenchOptions& options, std::ostream& log);
