@@ -2,6 +2,8 @@
 
 #include <climits>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/base/error.h"
 #include "harness/base/files.h"
 #include "harness/base/strings.h"
@@ -69,14 +71,18 @@ std::unique_ptr<Tokenizer> Tokenizer::byte_level(int vocab_size) {
   t->id_to_bytes_.assign(std::max(vocab_size, 259), std::string());
   t->special_.assign(t->id_to_bytes_.size(), false);
   const char* names[] = {"<unk>", "<s>", "</s>"};
+  std::vector<AddedToken> added;
   for (int i = 0; i < 3; ++i) {
     t->id_to_bytes_[i] = names[i];
     t->special_[i] = true;
-    t->added_by_first_[static_cast<unsigned char>(names[i][0])].push_back({names[i], i});
+    t->added_ids_[names[i]] = i;
+    AddedToken a;
+    a.content = names[i];
+    a.id = i;
+    a.special = true;
+    added.push_back(a);
   }
-  for (auto& [c, v] : t->added_by_first_) {
-    std::sort(v.begin(), v.end(), [](const Added& a, const Added& b) { return a.content.size() > b.content.size(); });
-  }
+  t->added_.build(added, t->normalizer_);
   for (int b = 0; b < 256; ++b) {
     t->id_to_bytes_[3 + b] = std::string(1, static_cast<char>(b));
     t->byte_id_[b] = 3 + b;
@@ -96,14 +102,16 @@ std::unique_ptr<Tokenizer> Tokenizer::from_file(const std::string& path) {
   if (type != "BPE") {
     throw tok_error(path, "unsupported tokenizer model type '" + type + "'; only byte-level BPE tokenizer.json files are supported");
   }
-  // A normalizer changes the text before everything else; only "none" (null or an empty Sequence) is
-  // implemented, so any other one would silently give different ids: refuse it by name.
-  const json norm = j.value("normalizer", json());
-  if (!norm.is_null() && !(norm.value("type", std::string()) == "Sequence" && norm.value("normalizers", json::array()).empty())) {
-    throw tok_error(path, "unsupported field 'normalizer' = " + field_value(norm) +
-                              "; only tokenizers without a normalizer are supported");
+  // Model fields that would change the ids and are not implemented: refused by name.
+  for (const char* key : {"dropout", "continuing_subword_prefix", "end_of_word_suffix"}) {
+    auto it = model.find(key);
+    if (it != model.end() && !it->is_null() && !(it->is_string() && it->get<std::string>().empty())) {
+      throw tok_error(path, std::string("unsupported field 'model.") + key + "' = " + field_value(*it) + "; only null is supported");
+    }
   }
   std::unique_ptr<Tokenizer> t(new Tokenizer());
+  // The normalizer: what models/normalizer.h implements, anything else refused there by name.
+  t->normalizer_ = Normalizer::from_json(j.value("normalizer", json()), path);
   bool has_byte_level = false;
   t->add_pre_steps(j.value("pre_tokenizer", json()), path, has_byte_level);
   if (!has_byte_level) {
@@ -159,16 +167,23 @@ std::unique_ptr<Tokenizer> Tokenizer::from_file(const std::string& path) {
     uint64_t key = (uint64_t(uint32_t(l->second)) << 32) | uint32_t(r->second);
     t->merges_.emplace(key, std::make_pair(rank++, m2->second));
   }
+  std::vector<AddedToken> added;
   for (const auto& a : j["added_tokens"]) {
-    Added ad{a["content"].get<std::string>(), a["id"].get<int32_t>()};
+    AddedToken ad;
+    ad.content = a["content"].get<std::string>();
+    ad.id = a["id"].get<int32_t>();
     if (ad.content.empty()) continue;
+    ad.special = a.value("special", false);
+    ad.lstrip = a.value("lstrip", false);
+    ad.rstrip = a.value("rstrip", false);
+    ad.single_word = a.value("single_word", false);
+    ad.normalized = a.value("normalized", !ad.special);  // `tokenizers`' default
     t->id_to_bytes_[ad.id] = ad.content;
-    t->special_[ad.id] = a.value("special", false);
-    t->added_by_first_[static_cast<unsigned char>(ad.content[0])].push_back(ad);
+    t->special_[ad.id] = ad.special;
+    t->added_ids_[ad.content] = ad.id;
+    added.push_back(std::move(ad));
   }
-  for (auto& [c, v] : t->added_by_first_) {
-    std::sort(v.begin(), v.end(), [](const Added& x, const Added& y) { return x.content.size() > y.content.size(); });
-  }
+  t->added_.build(added, t->normalizer_);
   // bos/eos: tokenizer_config.json beside the file, else the usual names.
   std::string dir = path.substr(0, path.find_last_of('/') + 1);
   std::string bos = "<s>", eos = "</s>";
@@ -282,12 +297,8 @@ std::string Tokenizer::kind() const {
 }
 
 std::optional<int32_t> Tokenizer::token_id(const std::string& content) const {
-  auto f = added_by_first_.find(content.empty() ? 0 : static_cast<unsigned char>(content[0]));
-  if (f != added_by_first_.end()) {
-    for (const auto& a : f->second) {
-      if (a.content == content) return a.id;
-    }
-  }
+  auto a = added_ids_.find(content);
+  if (a != added_ids_.end()) return a->second;
   auto it = bytes_to_id_.find(content);
   if (it != bytes_to_id_.end()) return it->second;
   return std::nullopt;
@@ -350,28 +361,28 @@ void Tokenizer::encode_plain(std::string_view text, std::vector<int32_t>& out) c
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special, bool add_special_tokens) const {
   std::vector<int32_t> out;
   if (add_special_tokens) out = post_prefix_;
-  size_t start = 0, i = 0;
-  while (parse_special && i < text.size()) {
-    auto f = added_by_first_.find(static_cast<unsigned char>(text[i]));
-    const Added* hit = nullptr;
-    if (f != added_by_first_.end()) {
-      for (const auto& a : f->second) {
-        if (text.compare(i, a.content.size(), a.content) == 0) {
-          hit = &a;
-          break;
-        }
-      }
-    }
-    if (!hit) {
-      ++i;
+  // As `tokenizers`' AddedVocabulary::extract_and_normalize: raw added tokens out of the text, the normalizer
+  // on each piece between them, normalized added tokens out of that, then pre-tokenizer and BPE per piece.
+  std::vector<AddedVocabulary::Split> raw = added_.split(text, false, parse_special);
+  if (text.empty()) raw.push_back({text, -1});  // the normalizer still sees the empty text (Replace "" adds to it)
+  for (const auto& piece : raw) {
+    if (piece.id >= 0) {
+      out.push_back(piece.id);
       continue;
     }
-    encode_plain(text.substr(start, i - start), out);
-    out.push_back(hit->id);
-    i += hit->content.size();
-    start = i;
+    if (normalizer_.empty() && !added_.has_normalized()) {
+      encode_plain(piece.text, out);
+      continue;
+    }
+    const std::string norm = normalizer_.apply(piece.text);
+    for (const auto& part : added_.split(norm, true, parse_special)) {
+      if (part.id >= 0) {
+        out.push_back(part.id);
+      } else {
+        encode_plain(part.text, out);
+      }
+    }
   }
-  encode_plain(text.substr(start), out);
   if (add_special_tokens) out.insert(out.end(), post_suffix_.begin(), post_suffix_.end());
   return out;
 }

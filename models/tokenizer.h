@@ -1,10 +1,12 @@
 #pragma once
 // Tokenizers of the native engine (no LibTorch):
 //  - byte-level BPE from a Hugging Face tokenizer.json, with the ids the `tokenizers` library gives: model
-//    type "BPE" (merges as "a b" strings or pairs, ignore_merges), added/special tokens matched literally in
-//    the input, the pre-tokenizer pipeline as written (Split with the Tekken or Llama-3 pattern, ByteLevel
-//    with add_prefix_space and use_regex = the GPT-2 pattern, in a Sequence), and the post-processor's
-//    special tokens (TemplateProcessing, Roberta/Bert, ByteLevel = none, Sequence) when asked for;
+//    type "BPE" (merges as "a b" strings or pairs, ignore_merges), added/special tokens split out with their
+//    lstrip/rstrip/single_word/normalized flags (models/added_tokens.h), the normalizer (NFC/NFD/NFKC/NFKD,
+//    Lowercase, Strip, Replace, Prepend, Sequence: models/normalizer.h) on the text between them, the
+//    pre-tokenizer pipeline as written (Split with the Tekken or Llama-3 pattern, ByteLevel with
+//    add_prefix_space and use_regex = the GPT-2 pattern, in a Sequence), and the post-processor's special
+//    tokens (TemplateProcessing, Roberta/Bert, ByteLevel = none, Sequence) when asked for;
 //  - a byte vocabulary for the random-weight presets (<unk>=0, <s>=1, </s>=2, byte b = 3 + b; BOS added).
 // Anything else fails at load with the file and the offending field (an unsupported model type,
 // normalizer, pre-tokenizer, regex or post-processor).
@@ -19,6 +21,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "models/added_tokens.h"
+#include "models/normalizer.h"
 #include "models/pretokenizer.h"
 
 namespace hb::models {
@@ -29,7 +33,8 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> from_file(const std::string& tokenizer_json);
   static std::unique_ptr<Tokenizer> byte_level(int vocab_size);
 
-  // parse_special: added tokens written in the text become their ids (HF's default).
+  // parse_special: special tokens written in the text become their ids (HF's default); false leaves them as
+  // text (`tokenizers`' encode_special_tokens), while added tokens that are not special are still split out.
   // add_special_tokens: wrap the ids in the post-processor's special tokens (e.g. a BOS), as
   // `tokenizers` encode(text, add_special_tokens=True) does; nothing when the post-processor adds none.
   std::vector<int32_t> encode(std::string_view text, bool parse_special = true, bool add_special_tokens = false) const;
@@ -71,11 +76,9 @@ class Tokenizer {
   std::unordered_map<std::string, int32_t> bytes_to_id_;
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;  // (left,right) -> (rank, merged id)
   int32_t byte_id_[256];
-  struct Added {
-    std::string content;
-    int32_t id;
-  };
-  std::map<unsigned char, std::vector<Added>> added_by_first_;  // longest first
+  Normalizer normalizer_;
+  AddedVocabulary added_;
+  std::unordered_map<std::string, int32_t> added_ids_;  // content -> id
   int32_t bos_id_ = -1, eos_id_ = -1;
 };
 

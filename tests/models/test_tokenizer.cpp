@@ -1,15 +1,19 @@
 // Tokenizer parity with HF `tokenizers` (golden ids from tests/tools/make_tokenizer_goldens.py and, for the
-// GPT-2-style byte-level tokenizers and post-processors, tests/tools/make_bytelevel_goldens.py), round trips
-// on every suite prompt, incremental detokenisation and bad input.
+// GPT-2-style byte-level tokenizers and post-processors, tests/tools/make_bytelevel_goldens.py; for normalizers
+// and added-token flags, tests/tools/make_normalizer_goldens.py), round trips on every suite prompt,
+// incremental detokenisation and bad input.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "harness/base/error.h"
 #include "harness/base/files.h"
 #include "harness/base/strings.h"
+#include "models/normalizer.h"
 #include "models/tokenizer.h"
+#include "models/unicode_normalize.h"
 
 namespace hb::models {
 namespace {
@@ -180,11 +184,24 @@ void expect_tokenizer_error(const nlohmann::json& j, const std::vector<std::stri
 TEST(Tokenizer, UnsupportedNormalizerPreTokenizerAndPostProcessorAreNamed) {
   const auto base = read_json_file(tok_data("tekken-small/tokenizer.json"));
   auto j = base;
-  j["normalizer"] = {{"type", "NFC"}};
-  expect_tokenizer_error(j, {"'normalizer'", "NFC"});
+  j["normalizer"] = {{"type", "BertNormalizer"}, {"lowercase", true}};
+  expect_tokenizer_error(j, {"'normalizer'", "'BertNormalizer'"});
+  j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "NFKC"}}, {{"type", "StripAccents"}}}}};
+  expect_tokenizer_error(j, {"'normalizer'", "'StripAccents'"});
+  j["normalizer"] = {{"type", "Replace"}, {"pattern", {{"Regex", "\\s+"}}}, {"content", " "}};
+  expect_tokenizer_error(j, {"'normalizer'", "Regex '\\s+'"});
   j["normalizer"] = {{"type", "Sequence"}, {"normalizers", nlohmann::json::array()}};  // a no-op: accepted
   write_file(::testing::TempDir() + "/noop_norm.json", j.dump());
   EXPECT_NO_THROW(Tokenizer::from_file(::testing::TempDir() + "/noop_norm.json"));
+  j["normalizer"] = {{"type", "Replace"}, {"pattern", {{"Regex", "\\.\\.\\."}}}, {"content", "x"}};  // a literal
+  write_file(::testing::TempDir() + "/literal_norm.json", j.dump());
+  EXPECT_NO_THROW(Tokenizer::from_file(::testing::TempDir() + "/literal_norm.json"));
+  j = base;
+  j["model"]["dropout"] = 0.1;
+  expect_tokenizer_error(j, {"'model.dropout'"});
+  j = base;
+  j["model"]["continuing_subword_prefix"] = "##";
+  expect_tokenizer_error(j, {"'model.continuing_subword_prefix'"});
   j = base;
   j["pre_tokenizer"] = {{"type", "Whitespace"}};
   expect_tokenizer_error(j, {"pre_tokenizer type 'Whitespace'"});
@@ -222,6 +239,89 @@ TEST(Tokenizer, UnsupportedFilesFailWithTheirName) {
   write_file(dir + "/regex.json", j.dump());
   EXPECT_THROW(Tokenizer::from_file(dir + "/regex.json"), Error);
   EXPECT_THROW(Tokenizer::from_file(dir + "/missing.json"), Error);
+}
+
+// Normalizers and added-token flags against `tokenizers` (tests/tools/make_normalizer_goldens.py): each variant
+// puts a normalizer (and extra added tokens with lstrip/rstrip/single_word/normalized) into one tiny byte-level
+// BPE; the normalized text, the ids, and the ids with special-token parsing off must all be the reference's.
+TEST(Tokenizer, NormalizersAndAddedTokenFlagsMatchReference) {
+  const auto g = read_json_file(tok_data("normalizers/goldens.json"));
+  const auto base = read_json_file(tok_data("normalizers/tokenizer.json"));
+  size_t texts = 0, matched = 0;
+  for (const auto& v : g["variants"]) {
+    const std::string name = v["name"].get<std::string>();
+    auto j = base;
+    j["normalizer"] = v["normalizer"];
+    std::vector<std::string> strings = g["texts"].get<std::vector<std::string>>();
+    if (v["with_added_tokens"].get<bool>()) {
+      for (const auto& a : g["added_tokens"]) j["added_tokens"].push_back(a);
+      for (const auto& t : g["added_texts"]) strings.push_back(t.get<std::string>());
+    }
+    const std::string path = ::testing::TempDir() + "/norm_" + name + ".json";
+    write_file(path, j.dump());
+    auto tok = Tokenizer::from_file(path);
+    const auto norm = Normalizer::from_json(v["normalizer"], path);
+    ASSERT_EQ(strings.size(), v["ids"].size()) << name;
+    for (size_t i = 0; i < strings.size(); ++i) {
+      const std::string& s = strings[i];
+      bool ok = true;
+      if (v.contains("normalized")) {
+        const std::string want = v["normalized"][i].get<std::string>();
+        EXPECT_EQ(norm.apply(s), want) << name << " normalized text #" << i << ": " << s;
+        ok = ok && norm.apply(s) == want;
+      }
+      const auto want = v["ids"][i].get<std::vector<int32_t>>();
+      auto got = tok->encode(s, true, false);
+      EXPECT_EQ(got, want) << name << " ids of text #" << i << ": " << s;
+      ok = ok && got == want;
+      const std::string key = std::to_string(i);
+      const auto want_text =
+          v["ids_special_as_text"].contains(key) ? v["ids_special_as_text"][key].get<std::vector<int32_t>>() : want;
+      got = tok->encode(s, false, false);
+      EXPECT_EQ(got, want_text) << name << " ids with special tokens as text, #" << i << ": " << s;
+      ok = ok && got == want_text;
+      ++texts;
+      matched += ok ? 1 : 0;
+    }
+  }
+  std::printf("normalizer goldens: %zu of %zu texts match tokenizers %s (%zu variants)\n", matched, texts,
+              g["tokenizers_version"].get<std::string>().c_str(), g["variants"].size());
+  EXPECT_EQ(matched, texts);
+}
+
+TEST(Tokenizer, NormalizationFormsMatchReference) {
+  const auto g = read_json_file(tok_data("normalizers/goldens.json"));
+  const std::pair<const char*, NormalForm> forms[] = {
+      {"nfc", NormalForm::nfc}, {"nfd", NormalForm::nfd}, {"nfkc", NormalForm::nfkc}, {"nfkd", NormalForm::nfkd}};
+  size_t n = 0;
+  for (const auto& c : g["forms"]) {
+    const std::string text = c["text"].get<std::string>();
+    for (const auto& [key, form] : forms) {
+      EXPECT_EQ(unicode_normalize(text, form), c[key].get<std::string>()) << key << " of case #" << n;
+    }
+    ++n;
+  }
+  EXPECT_EQ(n, 60u);
+}
+
+TEST(Tokenizer, UnicodeTransformsKeepTokenizersRules) {
+  // Every Hangul syllable decomposes algorithmically and composes back.
+  for (uint32_t cp = 0xAC00; cp <= 0xD7A3; ++cp) {
+    std::string s;
+    append_utf8(cp, s);
+    const std::string d = unicode_normalize(s, NormalForm::nfd);
+    ASSERT_NE(d, s);
+    ASSERT_EQ(unicode_normalize(d, NormalForm::nfc), s) << std::hex << cp;
+  }
+  // Lowercase is per character (Rust char::to_lowercase): no final sigma; U+0130 gains a combining dot.
+  EXPECT_EQ(unicode_lowercase("\xCE\x9F\xCE\xA3"), "\xCE\xBF\xCF\x83");  // ΟΣ -> οσ, not ος
+  EXPECT_EQ(unicode_lowercase("\xC4\xB0I"), "i\xCC\x87i");
+  // Unicode 9.0 data: a composition pair of Unicode 13 (U+11935 U+11930 -> U+11938) is left alone.
+  EXPECT_EQ(unicode_normalize("\xF0\x91\xA4\xB5\xF0\x91\xA4\xB0", NormalForm::nfc), "\xF0\x91\xA4\xB5\xF0\x91\xA4\xB0");
+  // Bytes that are not UTF-8 pass through every transform unchanged.
+  const std::string bad = "a\xFF\xC3(e\xCC\x81";
+  EXPECT_EQ(unicode_normalize(bad, NormalForm::nfc), "a\xFF\xC3(\xC3\xA9");
+  EXPECT_EQ(unicode_lowercase("A\xFF"), "a\xFF");
 }
 
 }  // namespace
