@@ -16,6 +16,7 @@
 #include "harness/runner/eval_runner.h"
 #include "harness/cli/sandbox_cli_options.h"
 #include "harness/runner/model_record.h"
+#include "harness/runner/part_configs.h"
 #include "harness/store/store.h"
 #include "suites/suite.h"
 
@@ -66,18 +67,21 @@ void validate(const EvalArgs& a, const CLI::App& app) {
 }
 
 // Only what changes results goes into the run's config hash (not concurrency, limit or timeouts), so a
-// run can be resumed with another --concurrency or extended with a larger --limit.
+// run can be resumed with another --concurrency or extended with a larger --limit (part_configs.h).
 nlohmann::json run_config(const EvalArgs& a, const CLI::App& app, const std::vector<std::string>& suites,
                           const std::string& model_name) {
-  nlohmann::json c{{"command", "eval"}, {"model", a.model}, {"model_name", model_name}, {"suites", suites},
-                   {"samples", app.count("--samples") ? a.samples : 0}};
-  if (!a.variant.empty()) c["variant"] = a.variant;
-  if (app.count("--temperature")) c["temperature"] = a.temperature;
-  if (app.count("--max-tokens")) c["max_tokens"] = a.max_tokens;
-  if (app.count("--seed")) c["seed"] = a.seed;
-  if (!a.reasoning_markers.empty()) c["reasoning_markers"] = a.reasoning_markers;
-  if (!a.judge.empty()) c["judge"] = a.judge + (a.judge_name.empty() ? "" : " " + a.judge_name);
-  return c;
+  runner::EvalPartConfig c;
+  c.model = a.model;
+  c.model_name = model_name;
+  c.suites = suites;
+  c.samples = app.count("--samples") ? a.samples : 0;
+  c.variant = a.variant;
+  if (app.count("--temperature")) c.temperature = a.temperature;
+  if (app.count("--max-tokens")) c.max_tokens = a.max_tokens;
+  if (app.count("--seed")) c.seed = a.seed;
+  c.reasoning_markers = a.reasoning_markers;
+  if (!a.judge.empty()) c.judge = a.judge + (a.judge_name.empty() ? "" : " " + a.judge_name);
+  return c.to_json();
 }
 
 std::string fmt_value(double v) { return v != v ? "n/a" : fmt::format("{:.4f}", v); }
@@ -211,7 +215,7 @@ int run_eval_command(const EvalArgs& a, const CLI::App& app) {
   // One part per suite of this model: a nightly run can also hold other models, other suites and sweeps.
   std::vector<store::RunPart> parts;
   for (const auto& s : suite_specs)
-    parts.push_back({"eval/" + model_name + "/" + s, "eval", run_config(a, app, {s}, model_name)});
+    parts.push_back({runner::eval_part_key(model_name, s), "eval", run_config(a, app, {s}, model_name)});
   auto run = store.open_run_parts(run_name, "eval", run_config(a, app, suite_specs, model_name), parts);
   log_info("run '{}' ({}) in {}", run_name, run.resumed ? "resumed" : "new", a.db);
   if (a.run.empty()) log_info("to resume this run after an interruption, add --run {}", run_name);

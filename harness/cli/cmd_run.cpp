@@ -17,6 +17,7 @@
 #include "harness/runner/error_rate.h"
 #include "harness/runner/eval_runner.h"
 #include "harness/runner/model_record.h"
+#include "harness/runner/part_configs.h"
 #include "harness/cli/sandbox_cli_options.h"
 #include "harness/runner/scoring_resources.h"
 #include "harness/sandbox/sandbox_code_runner.h"
@@ -67,8 +68,36 @@ LoadedSuites check_study_inputs(const runner::Study& study, const RunArgs& a) {
   return loaded;
 }
 
+// The parts this invocation opened (part_configs.h); each is ended once, with its own status, when its step
+// ends; the run's status summarises every part (Store::end_parts).
+class OpenParts {
+ public:
+  OpenParts(store::Store& store, int64_t run_id, std::vector<store::RunPart> parts)
+      : store_(store), run_id_(run_id), open_(std::move(parts)) {}
+  void end(const std::string& key, const std::string& status) {
+    for (auto it = open_.begin(); it != open_.end(); ++it)
+      if (it->key == key) {
+        store_.end_parts(run_id_, {*it}, status);
+        open_.erase(it);
+        return;
+      }
+  }
+  // Parts whose step never ran (interrupted, or a step before them threw).
+  void end_rest(const std::string& status) {
+    if (open_.empty()) return;
+    store_.end_parts(run_id_, open_, status);
+    open_.clear();
+  }
+
+ private:
+  store::Store& store_;
+  int64_t run_id_;
+  std::vector<store::RunPart> open_;
+};
+
 int run_study_steps(const RunArgs& a, const runner::Study& study, LoadedSuites& loaded, store::Store& store,
-                    const store::RunRecord& run, const std::string& run_name, int shard_index, int shard_count);
+                    const store::RunRecord& run, const std::string& run_name, int shard_index, int shard_count,
+                    OpenParts& parts);
 
 int run_study(const RunArgs& a) {
   runner::Study study = runner::load_study(a.study);
@@ -82,17 +111,27 @@ int run_study(const RunArgs& a) {
   }
   store::Store store(a.db);
   std::string run_name = a.run.empty() ? study.name : a.run;
-  auto run = store.open_run(run_name, "study", study.raw);
+  // One part per model x suite and per model's sweep, like `eval` and `sweep`: each resumes on its own, an
+  // edited suite or workload is refused naming its part (nothing is written then), and evals or sweeps of
+  // other commands can share the run name.
+  std::vector<store::RunPart> part_list = runner::study_parts(study, shard_index, shard_count);
+  auto run = store.open_run_parts(run_name, "study", study.raw, part_list);
+  OpenParts parts(store, run.id, part_list);
   try {
-    return run_study_steps(a, study, loaded, store, run, run_name, shard_index, shard_count);
+    return run_study_steps(a, study, loaded, store, run, run_name, shard_index, shard_count, parts);
   } catch (...) {
-    runner::mark_run_failed(store, run.id);  // what was stored stays; the run says it failed
+    try {  // what was stored stays; the step that threw and those after it say they failed
+      parts.end_rest("failed");
+    } catch (const std::exception&) {
+    }
+    runner::mark_run_failed(store, run.id);
     throw;
   }
 }
 
 int run_study_steps(const RunArgs& a, const runner::Study& study, LoadedSuites& loaded, store::Store& store,
-                    const store::RunRecord& run, const std::string& run_name, int shard_index, int shard_count) {
+                    const store::RunRecord& run, const std::string& run_name, int shard_index, int shard_count,
+                    OpenParts& parts) {
   log_info("study '{}': run '{}' ({}) in {}{}", study.name, run_name, run.resumed ? "resumed" : "new", a.db,
            shard_count > 1 ? fmt::format(", shard {}/{}", shard_index, shard_count) : "");
   std::signal(SIGINT, on_signal);
@@ -141,12 +180,17 @@ int run_study_steps(const RunArgs& a, const runner::Study& study, LoadedSuites& 
                     mv.metric.c_str(), mv.n, mv.value != mv.value ? "n/a" : fmt::format("{:.4f}", mv.value).c_str(),
                     fmt::format("{:.4f}", mv.stderr_).c_str());
       std::fflush(stdout);
-      if (outcome.interrupted) break;
+      const std::string key = runner::eval_part_key(m.name, ss.suite);
+      if (outcome.interrupted) {
+        parts.end(key, "interrupted");
+        break;
+      }
       if (outcome.aborted || suite_tally.exceeds(study.max_error_rate)) {
         failed = true;
         log_error("model {} suite {}: {}, more than the study's max_error_rate {:g}; first error: {}", m.name, info.name,
                   suite_tally.describe("samples"), study.max_error_rate, outcome.first_error);
       }
+      parts.end(key, outcome.aborted || suite_tally.exceeds(study.max_error_rate) ? "failed" : "finished");
     }
   }
   // Throughput: with --shard, model i is measured by shard i % N (one machine per model slice).
@@ -161,7 +205,9 @@ int run_study_steps(const RunArgs& a, const runner::Study& study, LoadedSuites& 
       bo.launch_log_path = a.db + "." + m.name + ".server.log";
       auto backend = make_backend(m.spec, bo);
       int64_t model_id = store.ensure_model(runner::model_record(m.spec, m.name, backend->describe(), m.layout));
+      bool model_failed = false;
       for (const auto& w : study.throughput) {
+        if (runner::interrupt_flag().load()) break;
         load::SweepOptions so;
         so.model_name = m.name;
         so.shapes = load::parse_shapes(w.shape);
@@ -179,7 +225,7 @@ int run_study_steps(const RunArgs& a, const runner::Study& study, LoadedSuites& 
         for (const auto& p : result.points) point_tally.add(p.metrics.value("errors", 0), p.metrics.value("requests", 0));
         request_tally.add(point_tally.failed, point_tally.total);
         if (point_tally.exceeds(study.max_error_rate)) {
-          failed = true;
+          failed = model_failed = true;
           log_error("model {} shape {}: {}, more than the study's max_error_rate {:g}", m.name, w.shape,
                     point_tally.describe("requests"), study.max_error_rate);
         }
@@ -187,12 +233,15 @@ int run_study_steps(const RunArgs& a, const runner::Study& study, LoadedSuites& 
         std::fwrite(table.data(), 1, table.size(), stdout);
         std::fflush(stdout);
       }
+      // An interrupt may have cut the last point short: the part resumes at its first unfinished point.
+      parts.end(runner::sweep_part_key(m.name),
+                model_failed ? "failed" : runner::interrupt_flag().load() ? "interrupted" : "finished");
     }
   }
 
   bool interrupted = runner::interrupt_flag().load();
   std::string status = interrupted ? "interrupted" : failed ? "failed" : "finished";
-  store.set_run_status(run.id, status);
+  parts.end_rest("interrupted");  // only parts an interrupt kept from running are still open
   if (request_tally.total > 0)
     std::printf("%s\n", runner::final_line(run_name, status, request_tally, "throughput requests", study.max_error_rate).c_str());
   std::printf("%s\n", runner::final_line(run_name, status, sample_tally, "samples", study.max_error_rate).c_str());

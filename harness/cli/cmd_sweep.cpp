@@ -2,6 +2,7 @@
 // point and request trace stored in the DB, resumable, with a JSON export. See docs/METRICS.md.
 #include <sys/resource.h>
 
+#include <cmath>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -35,7 +36,7 @@ struct SweepArgs {
   int requests = 0;         // 0: default_requests(load)
   double duration_s = 0;
   double auto_start = 1;
-  double auto_max = 0;      // 0: 1024 streams or 1000 req/s
+  double auto_max = 0;      // not given: 1024 streams or 1000 req/s
   int warmup = 0;
   int repeats = 1;
   uint64_t seed = 0;
@@ -102,7 +103,7 @@ std::string dir_of(const std::string& path) {
   return pos == std::string::npos ? "." : (pos == 0 ? "/" : path.substr(0, pos));
 }
 
-int run_sweep_command(const SweepArgs& a) {
+int run_sweep_command(const SweepArgs& a, const CLI::App& app) {
   load::SweepOptions o;
   if (a.shapes.empty() == a.prompts.empty())
     throw Error(ErrorCode::usage, "give exactly one of --shape IN:OUT[,...] (random prompts) or --prompts SUITE[:VARIANT] "
@@ -130,15 +131,30 @@ int run_sweep_command(const SweepArgs& a) {
       log_info("sweep: --slo without a percentile: a load passes when 99% of its requests meet every bound");
     }
     search.emplace();
-    search->kind = a.rate == "auto" ? load::LoadKind::rate : load::LoadKind::concurrency;
+    const bool rates = a.rate == "auto";
+    search->kind = rates ? load::LoadKind::rate : load::LoadKind::concurrency;
+    // The search's bounds are loads like any level: finite, positive, whole streams for concurrency (a NaN or
+    // infinite --auto-max doubled the probes forever; 0.3 streams probed concurrency 0 and hung).
+    auto check_bound = [&](const char* name, double v) {
+      if (rates && !(std::isfinite(v) && v > 0 && v <= 1e6))
+        throw Error(ErrorCode::usage, fmt::format("{} {:g} must be > 0 and at most 1e+06 requests per second", name, v));
+      if (!rates && !(std::isfinite(v) && v >= 1 && v <= 1e6 && v == std::floor(v)))
+        throw Error(ErrorCode::usage, fmt::format("{} {:g} must be a whole number of streams from 1 to 1000000 with "
+                                                  "--concurrency auto", name, v));
+    };
+    check_bound("--auto-start", a.auto_start);
+    if (app.count("--auto-max")) check_bound("--auto-max", a.auto_max);
     search->start = a.auto_start;
-    search->max_load = a.auto_max > 0 ? a.auto_max : (a.rate == "auto" ? 1000 : 1024);
-    if (!(search->start > 0) || search->start > search->max_load)
-      throw Error(ErrorCode::usage, fmt::format("--auto-start {:g} must be > 0 and at most --auto-max {:g}", search->start,
+    search->max_load = app.count("--auto-max") ? a.auto_max : (rates ? 1000 : 1024);
+    if (search->start > search->max_load)
+      throw Error(ErrorCode::usage, fmt::format("--auto-start {:g} must be at most --auto-max {:g}", search->start,
                                                 search->max_load));
     if (a.rate == "auto") load::check_burstiness(a.burstiness);
     search->burstiness = a.burstiness;
     o.loads.push_back({search->kind, search->max_load, a.burstiness});  // sizes the client's connection cap
+  } else if (app.count("--auto-start") || app.count("--auto-max")) {
+    throw Error(ErrorCode::usage, "--auto-start and --auto-max bound the search of --concurrency auto or --rate auto; "
+                                  "leave them out with fixed load levels");
   } else if (!a.concurrency.empty()) {
     for (int c : load::parse_concurrency_list(a.concurrency)) o.loads.push_back({load::LoadKind::concurrency, double(c), 1});
   } else {
@@ -361,7 +377,7 @@ void add_sweep_command(CLI::App& root, int& exit_code) {
   app->add_option("--max-error-rate", a->max_error_rate, "The run fails (exit 3) when more than this fraction of requests fail")
       ->capture_default_str();
   app->add_option("--api-key-env", a->api_key_env, "Environment variable holding the API key")->capture_default_str();
-  app->callback([a, &exit_code] { exit_code = run_sweep_command(*a); });
+  app->callback([a, app, &exit_code] { exit_code = run_sweep_command(*a, *app); });
 }
 
 }  // namespace hb::cli

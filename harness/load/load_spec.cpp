@@ -52,7 +52,20 @@ std::vector<Shape> parse_shapes(const std::string& text) {
   return out;
 }
 
+namespace {
+
+// `auto` searches for the load itself (slo_search.h): it cannot be one level among others.
+void refuse_auto_in_list(const std::string& option, const std::string& text) {
+  for (const auto& part : split(text, ','))
+    if (trim(part) == "auto")
+      throw Error(ErrorCode::usage, option + " '" + text + "': 'auto' searches the highest load meeting --slo by itself; "
+                                        "give " + option + " auto alone, or a list of levels without it");
+}
+
+}  // namespace
+
 std::vector<int> parse_concurrency_list(const std::string& text) {
+  refuse_auto_in_list("--concurrency", text);
   std::vector<int> out;
   for (const auto& part : split(text, ',')) {
     long long v = 0;
@@ -66,6 +79,7 @@ std::vector<int> parse_concurrency_list(const std::string& text) {
 }
 
 std::vector<double> parse_rate_list(const std::string& text) {
+  refuse_auto_in_list("--rate", text);
   std::vector<double> out;
   for (const auto& part : split(text, ',')) {
     double v = 0;

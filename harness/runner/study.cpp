@@ -110,6 +110,7 @@ Study parse_study_fields(const nlohmann::json& j, const std::string& source) {
   }
   if (j.contains("suites")) {
     if (!j["suites"].is_array()) r.fail("/suites", "must be an array");
+    std::set<std::string> suite_names;
     for (size_t i = 0; i < j["suites"].size(); ++i) {
       const auto& e = j["suites"][i];
       std::string path = "/suites/" + std::to_string(i);
@@ -121,6 +122,10 @@ Study parse_study_fields(const nlohmann::json& j, const std::string& source) {
       if (e.contains("temperature")) ss.temperature = r.number(e["temperature"], path + "/temperature", 0, 10);
       if (e.contains("max_tokens")) ss.max_tokens = r.integer(e, "max_tokens", path, 0, 1, 10000000);
       if (e.contains("seed")) ss.seed = static_cast<uint64_t>(r.integer(e, "seed", path, 0, 0, 2147483647));
+      // A run keeps one result per model and suite (and one run part, eval/MODEL/SUITE).
+      if (!suite_names.insert(ss.suite).second)
+        r.fail(path + "/suite", "duplicate suite '" + ss.suite + "'; a run keeps one result per model and suite: "
+                                "use another run (or another variant, NAME:VARIANT) for other settings");
       s.suites.push_back(ss);
     }
   }

@@ -37,8 +37,8 @@ RunRecord Store::open_run_parts(const std::string& name, const std::string& kind
     if (existing.empty() && (run_kind != kind || old_hash != rec.config_hash))
       throw Error(ErrorCode::usage, "run '" + name + "' already exists in '" + path_ + "' with another configuration (" +
                                         run_kind + " " + old_hash + ", now " + kind + " " + rec.config_hash +
-                                        ") and was made as one whole (a study, or an older hybench); resume it with the "
-                                        "same options or choose another --run name");
+                                        ") and was made as one whole (by an older hybench, or a command without "
+                                        "parts); resume it with the same options or choose another --run name");
     for (const auto& part : parts) {
       auto it = existing.find(part.key);
       std::string hash = json_hash(part.config);
@@ -48,7 +48,8 @@ RunRecord Store::open_run_parts(const std::string& name, const std::string& kind
                                           "another --run name (other models and commands can share this run)");
     }
   }
-  const bool mixed = rec.resumed && run_kind != kind && run_kind != "mixed";
+  // A study already mixes evals and sweeps: it keeps its kind (and its family for `compare --base previous`).
+  const bool mixed = rec.resumed && run_kind != kind && run_kind != "mixed" && run_kind != "study";
   const std::string now = utc_now_iso8601();
   const std::string whole_json = whole_config.dump(), whole_hash = rec.config_hash;
   std::string env;

@@ -1,6 +1,7 @@
 // The nightly recipe of docs/NIGHTLY.md end to end: evals and sweeps of two models into one run per night
 // against the loopback server, `compare --base previous` with its exit codes (0 the same server, 1 a server
-// five times slower, 2 nothing to compare), `--base DATE`, and each part resuming on its own.
+// five times slower, 2 nothing to compare), `--base DATE`, and each part resuming on its own; the same
+// parts for a night run by `hybench run STUDY.json`.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <memory>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "child_process.h"
 #include "e2e_fixture.h"
@@ -68,6 +71,34 @@ class Nightly : public E2eTest {
     while (std::getline(f, line)) n += !line.empty();
     return n;
   }
+  // Lines of the server's request log whose "model" is `model`.
+  size_t logged_requests_of(const std::string& model) const {
+    std::ifstream f(path("requests.log"));
+    size_t n = 0;
+    std::string line;
+    while (std::getline(f, line))
+      if (!line.empty()) n += nlohmann::json::parse(line).value("model", "") == model;
+    return n;
+  }
+  // A nightly study: `models` x gsm8k (first `limit` items), and a sweep of every model (2 repeats of 6).
+  std::string write_study(const std::vector<std::string>& models, int limit, const std::string& suite_extra = "") {
+    nlohmann::json study = nlohmann::json::parse(R"({"schema_version": 1, "name": "nightly", "models": [],
+        "throughput": [{"shape": "10:8", "concurrency": [2], "requests": 6, "warmup": 0, "repeats": 2}]})");
+    for (const auto& m : models)
+      study["models"].push_back({{"name", m}, {"spec", m == "h-dead" ? "openai:http://127.0.0.1:9/v1" : url_}});
+    nlohmann::json suite = {{"suite", "gsm8k"}, {"limit", limit}};
+    if (!suite_extra.empty()) suite.update(nlohmann::json::parse(suite_extra));
+    study["suites"] = {suite};
+    std::ofstream(path("nightly.json")) << study.dump(2);
+    return path("nightly.json");
+  }
+  std::vector<std::string> run_study(const std::string& run) const {
+    return {"run", path("nightly.json"), "--run", run, "--data-dir", HB_TEST_DATASETS_DIR, "--no-report"};
+  }
+  std::string parts() const {
+    return query("SELECT group_concat(part_key || ' ' || status, ', ') FROM "
+                 "(SELECT part_key, status FROM run_parts ORDER BY part_key)");
+  }
   std::string url_, last_err_;
 };
 
@@ -120,6 +151,56 @@ TEST_F(Nightly, OneRunPerNightComparedWithThePreviousNight) {
   EXPECT_NE(err().find("base is 'nightly-2026-12-02'"), std::string::npos) << err();
   EXPECT_EQ(hybench(compare("1999-01-01", "nightly-2026-12-03"), "cmp4"), 2);
   EXPECT_NE(err().find("started on 1999-01-01"), std::string::npos) << err();
+}
+
+// `hybench run STUDY.json` keeps the same parts as separate commands: one per model x suite and one per
+// model's sweep, each with its own configuration hash, so an edited suite is refused by its part alone, a
+// grown study resumes only what is missing, `eval` can resume a study's part, and the run's status
+// summarises its parts.
+TEST_F(Nightly, StudyRunKeepsOnePartPerModelSuiteAndSweep) {
+  start_server(2);
+  const std::string run = "nightly-2026-12-04";
+  write_study({"h-a", "h-b"}, 4);
+  ASSERT_EQ(hybench(run_study(run), "s1"), 0) << err();
+  EXPECT_EQ(query("SELECT kind || ' ' || status FROM runs"), "study finished");
+  EXPECT_EQ(parts(), "eval/h-a/gsm8k finished, eval/h-b/gsm8k finished, sweep/h-a finished, sweep/h-b finished");
+  EXPECT_EQ(logged_requests(), 2u * 4 + 2u * 12);
+
+  // Again: every part resumes and requests nothing; `hybench eval` with the part's settings resumes it too.
+  EXPECT_EQ(hybench(run_study(run), "s2"), 0) << err();
+  EXPECT_EQ(logged_requests(), 32u);
+  EXPECT_EQ(hybench({"eval", "--model", url_, "--model-name", "h-a", "--suite", "gsm8k", "--limit", "4", "--data-dir",
+                     HB_TEST_DATASETS_DIR, "--run", run}, "e1"), 0) << err();
+  EXPECT_EQ(logged_requests(), 32u);
+
+  // An edited suite setting changes its parts' results: refused with exit 2 naming the part, nothing touched.
+  const std::string hashes_sql = "SELECT group_concat(config_hash) FROM (SELECT config_hash FROM run_parts ORDER BY part_key)";
+  const std::string hashes = query(hashes_sql);
+  write_study({"h-a", "h-b"}, 4, R"({"temperature": 0.7})");
+  EXPECT_EQ(hybench(run_study(run), "s3"), 2);
+  EXPECT_NE(err().find("part 'eval/h-a/gsm8k' with another configuration"), std::string::npos) << err();
+  EXPECT_EQ(logged_requests(), 32u);
+  EXPECT_EQ(query(hashes_sql), hashes);
+  EXPECT_EQ(query("SELECT status FROM runs"), "finished");
+
+  // A larger limit and a third model: each part requests only what it lacks (2 items each for h-a and
+  // h-b, their sweeps nothing; everything for h-c).
+  write_study({"h-a", "h-b", "h-c"}, 6);
+  ASSERT_EQ(hybench(run_study(run), "s4"), 0) << err();
+  EXPECT_EQ(logged_requests_of("h-a"), 4u + 12 + 2);
+  EXPECT_EQ(logged_requests_of("h-b"), 4u + 12 + 2);
+  EXPECT_EQ(logged_requests_of("h-c"), 6u + 12);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM run_parts WHERE status = 'finished'"), "6");
+
+  // A model whose server is down: its parts fail, the others stay finished, and the run says failed (exit 3).
+  write_study({"h-a", "h-b", "h-c", "h-dead"}, 6);
+  EXPECT_EQ(hybench(run_study(run), "s5"), 3) << err();
+  EXPECT_EQ(query("SELECT group_concat(part_key, ' ') FROM (SELECT part_key FROM run_parts WHERE status = 'failed' "
+                  "ORDER BY part_key)"),
+            "eval/h-dead/gsm8k sweep/h-dead");
+  EXPECT_EQ(query("SELECT COUNT(*) FROM run_parts WHERE status = 'finished'"), "6");
+  EXPECT_EQ(query("SELECT status FROM runs"), "failed");
+  EXPECT_EQ(logged_requests(), 3u * 18) << "the dead server saw nothing; the others requested nothing new";
 }
 
 }  // namespace

@@ -60,6 +60,16 @@ TEST(StudyValidation, DefaultsAndTheErrorRateField) {
   EXPECT_DOUBLE_EQ(parse_study(j, "study.json").max_error_rate, 0.02);
 }
 
+TEST(StudyValidation, ASuiteListedTwiceIsRefused) {
+  // A run keeps one result (and one part, eval/MODEL/SUITE) per model and suite: two entries of one suite
+  // would share its samples whatever their settings.
+  auto j = minimal();
+  j["suites"].push_back({{"suite", "gsm8k"}, {"temperature", 0.7}});
+  EXPECT_NE(config_error(j).find("/suites/1/suite: duplicate suite 'gsm8k'"), std::string::npos);
+  j["suites"][1] = {{"suite", "gsm8k:cot8"}};
+  EXPECT_NO_THROW(parse_study(j, "study.json"));
+}
+
 TEST(ErrorRate, OneRuleForEveryCommand) {
   ErrorTally t{3, 10};
   EXPECT_TRUE(t.exceeds(0.2));

@@ -87,6 +87,15 @@ TEST_F(RunParts, AWholeRunMadeWithoutPartsOnlyResumesAsItWas) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM run_parts"), "1");
 }
 
+TEST_F(RunParts, AStudyRunKeepsItsKindWhenACommandAddsAPart) {
+  Store s(path_);
+  s.open_run_parts("night", "study", {{"name", "nightly"}}, {eval_part("a", "gsm8k", 0)});
+  auto r = s.open_run_parts("night", "eval", {{"w", 1}}, {eval_part("b", "gsm8k", 0)});
+  EXPECT_EQ(r.kind, "study") << "the run stays in its study's family for compare --base previous";
+  s.flush();
+  EXPECT_EQ(scalar("SELECT kind FROM runs"), "study");
+}
+
 TEST_F(RunParts, ConnectTimeColumnExistsInRequestTraces) {
   { Store s(path_); }
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM pragma_table_info('request_traces') WHERE name='connect_ns'"), "1");
