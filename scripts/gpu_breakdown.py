@@ -12,10 +12,13 @@ and this script groups the kernels of each profiled step into classes (weight GE
 norms, ...), and sets their sum against the step time the bench measured (CUDA-graph replays) and against the
 step's byte floor at the read ceiling measured in the same run:
 
-    scripts/gpu_breakdown.py ncu.csv --bench engine.json [--markdown]
+    scripts/gpu_breakdown.py ncu.csv --bench engine.json [--steps-from plain.json] [--markdown]
 
 Each profiled kernel ran alone (ncu serialises them), so the difference between the graph step and the sum
-of its kernels is launch and dependency gaps inside the graph. Development tool; not used by hybench.
+of its kernels is launch and dependency gaps inside the graph. ncu slows every graph replay of the process,
+also outside the profiled range (an H200 teacher b=1 step read 28.5 ms under ncu, 8.7 ms without), so take
+the step times from a bench engine run without ncu: --steps-from its JSON. Development tool; not used by
+hybench.
 """
 import argparse
 import csv
@@ -69,6 +72,7 @@ def main():
     ap.add_argument("--bench", help="the bench engine --json file of the same run (step times, byte floors, ceiling)")
     ap.add_argument("--steps", type=int, default=0,
                     help="profiled steps in the file (default: one per --profile-points entry found in the bench JSON, else 1)")
+    ap.add_argument("--steps-from", help="a bench engine --json file measured without ncu: the graph step times")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
 
@@ -84,6 +88,15 @@ def main():
                 if [p["batch"], p["context"]] in [list(x) for x in m.get("profiled_points", [])]:
                     floor = p["bytes_gb"] * 1e9 / (read_tbs * 1e12) * 1e3 if read_tbs else 0
                     points.append((m.get("model", "?"), p["batch"], p["context"], p["step_ms"], floor))
+    if args.steps_from:
+        plain = {}
+        for m in json.load(open(args.steps_from)).get("models", []):
+            for p in m.get("decode_points", []):
+                plain[(m.get("model"), p["batch"], p["context"])] = p["step_ms"]
+        for i, (model, b, ctx, step_ms, floor_ms) in enumerate(points):
+            if (model, b, ctx) not in plain:
+                sys.exit(f"gpu_breakdown: {args.steps_from} has no decode point {model} b={b} ctx={ctx}")
+            points[i] = (model, b, ctx, plain[(model, b, ctx)], floor_ms)
     steps = args.steps or max(1, len(points))
     per_step = len(kernels) // steps
     if per_step * steps != len(kernels):

@@ -10,8 +10,8 @@ rule, so it grades a "length" completion like any other.
 Prints: per grader, agreement with the labels (overall, by style family, bare boxed answers apart) and the
 whole-process time; the pairs where the two graders disagree go to --disagreements (JSONL), with both
 verdicts, hybench's extraction and reason, and the label.
-With --grader build/suites/bench/grade_math_jsonl the same grading runs in a process without LibTorch
-(hybench links it, and its dynamic loading alone costs ~0.7 s CPU), which times the grading itself.
+With --grader build/suites/bench/grade_math_jsonl the same grading runs in a minimal process, which times the
+grading itself (hybench no longer links LibTorch, so both now start in milliseconds).
 Usage: crosscheck_math_verify.py INPUT.jsonl [--hybench build/hybench | --grader PATH] [--disagreements FILE]
 """
 import argparse
