@@ -17,19 +17,9 @@ class LibTorchEngineModule final : public EngineModule {
  public:
   std::unique_ptr<StepExecutor> make_executor(const std::string& spec, const ModelOptions& options,
                                               int max_sequences) const override {
-    std::string device = options.device.empty() ? "auto" : options.device;
-    check_device_name(device);
+    const std::string device = resolve_engine_device(options.device);  // "cuda" only in CUDA builds
 #ifdef HYBENCH_HAVE_CUDA
-    if (device == "auto") device = gpu::cuda_device_available() ? "cuda" : "cpu";
-    if (device == "cuda") {
-      if (!gpu::cuda_device_available()) throw Error(ErrorCode::config, "device=cuda: no CUDA device is visible; use device=cpu");
-      return gpu::make_gpu_executor(spec, options, max_sequences);
-    }
-#else
-    if (device == "cuda") {
-      throw Error(ErrorCode::config, "device=cuda: this hybench was built without the CUDA engine (needs nvcc and a CUDA "
-                                     "LibTorch, see docs/GPU.md); use device=cpu");
-    }
+    if (device == "cuda") return gpu::make_gpu_executor(spec, options, max_sequences);
 #endif
     ModelOptions cpu = options;
     cpu.device = "cpu";
@@ -64,6 +54,24 @@ class LibTorchEngineModule final : public EngineModule {
 };
 
 }  // namespace
+
+std::string resolve_engine_device(const std::string& requested) {
+  std::string device = requested.empty() ? "auto" : requested;
+  check_device_name(device);
+#ifdef HYBENCH_HAVE_CUDA
+  if (device == "auto") device = gpu::cuda_device_available() ? "cuda" : "cpu";
+  if (device == "cuda" && !gpu::cuda_device_available())
+    throw Error(ErrorCode::config, "device=cuda: no CUDA device is visible; use device=cpu");
+#else
+  if (device == "cuda") {
+    throw Error(ErrorCode::config, "device=cuda: this hybench was built without the CUDA engine (needs nvcc and a CUDA "
+                                   "LibTorch, see docs/GPU.md); use device=cpu");
+  }
+  device = "cpu";
+#endif
+  return device;
+}
+
 }  // namespace hb::models
 
 extern "C" __attribute__((visibility("default"))) const hb::models::EngineModule* hb_engine_module_v1(

@@ -180,12 +180,9 @@ class GpuLogits : public TorchLogits {
 }  // namespace
 
 std::unique_ptr<SequenceLogits> load_sequence_logits_on_device(const std::string& spec, const ModelOptions& options) {
-  std::string device = options.device.empty() ? "auto" : options.device;
-  check_device_name(device);
+  const std::string device = resolve_engine_device(options.device);  // "cuda" only in CUDA builds
 #ifdef HYBENCH_HAVE_CUDA
-  if (device == "auto") device = gpu::cuda_device_available() ? "cuda" : "cpu";
   if (device == "cuda") {
-    if (!gpu::cuda_device_available()) throw Error(ErrorCode::config, "device=cuda: no CUDA device is visible; use device=cpu");
     gpu::GpuOptions go;
     go.max_context = options.context > 0 ? options.context : 4096;
     go.max_slots = options.gpu_max_sequences > 0 ? options.gpu_max_sequences : 8;
@@ -193,11 +190,6 @@ std::unique_ptr<SequenceLogits> load_sequence_logits_on_device(const std::string
     go.use_graphs = false;
     go.drops = options.drops;
     return std::make_unique<GpuLogits>(gpu::GpuModel::load(spec, go), spec, options.drops);
-  }
-#else
-  if (device == "cuda") {
-    throw Error(ErrorCode::config, "device=cuda: this hybench was built without the CUDA engine (needs nvcc and a CUDA "
-                                   "LibTorch, see docs/GPU.md); use device=cpu");
   }
 #endif
   ModelOptions cpu = options;

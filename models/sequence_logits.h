@@ -58,5 +58,8 @@ class SequenceLogits {
 // The LibTorch implementation behind load() (models/sequence_logits.cpp, in the engine module): callers use
 // SequenceLogits::load.
 std::unique_ptr<SequenceLogits> load_sequence_logits_on_device(const std::string& spec, const ModelOptions& options);
+// Also the engine module's: "cpu" or "cuda" for a requested device (cpu | cuda | auto | ""), or Error{usage} /
+// Error{config} when it is not a device or not available in this build.
+std::string resolve_engine_device(const std::string& requested);
 
 }  // namespace hb::models
