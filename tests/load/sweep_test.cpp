@@ -216,8 +216,12 @@ TEST(Sweep, ReplicasAreCountedPerEndpoint) {
   const auto& eps = r.points[0].metrics["endpoints"];
   ASSERT_EQ(eps.size(), 2u);
   EXPECT_EQ(eps[a.base_url()]["requests"].get<int>() + eps[b.base_url()]["requests"].get<int>(), 20);
-  EXPECT_GT(eps[a.base_url()]["requests"].get<int>(), 3);
-  EXPECT_GT(eps[b.base_url()]["requests"].get<int>(), 3);
+  // Counted per endpoint exactly as each server saw them. The split itself follows the least-in-flight rule,
+  // so it may be uneven when one server answers faster on a loaded machine; both take part.
+  EXPECT_EQ(eps[a.base_url()]["requests"].get<size_t>(), a.request_count());
+  EXPECT_EQ(eps[b.base_url()]["requests"].get<size_t>(), b.request_count());
+  EXPECT_GT(a.request_count(), 0u);
+  EXPECT_GT(b.request_count(), 0u);
   EXPECT_EQ(a.request_count() + b.request_count(), 20u);
 }
 
