@@ -35,6 +35,7 @@ class SafetensorsFile {
 
  private:
   std::string path_;
+  void parse_header();  // the header's tensors into tensors_ (the file is mapped); throws Error{data}
   void* map_ = nullptr;
   size_t size_ = 0;
   std::map<std::string, TensorView> tensors_;
