@@ -249,7 +249,13 @@ GatePolicy parse_gate_policy(const nlohmann::json& j, const std::string& source)
     if (!t.contains("shape") || !t["shape"].is_string())
       throw Error(ErrorCode::usage, "gate policy '" + source + "': throughput.shape (e.g. \"1024:256\") is required");
     p.shape = t["shape"].get<std::string>();
-    if (t.contains("load_kind")) p.load_kind = t["load_kind"].get<std::string>();
+    if (t.contains("load_kind")) {
+      const auto& k = t["load_kind"];
+      if (!k.is_string() || (k.get<std::string>() != "concurrency" && k.get<std::string>() != "rate"))
+        throw Error(ErrorCode::usage, "gate policy '" + source + "': throughput.load_kind = " + k.dump() +
+                                          " must be \"concurrency\" or \"rate\"");
+      p.load_kind = k.get<std::string>();
+    }
     if (t.contains("load")) p.load = number(t["load"], "throughput.load", source, 0, 1e9);
     if (t.contains("min_ratio")) p.min_ratio = number(t["min_ratio"], "throughput.min_ratio", source, 0, 1e6);
   }

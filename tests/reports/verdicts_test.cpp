@@ -116,6 +116,16 @@ TEST_F(GateTest, PolicyAndNameErrorsAreClear) {
     EXPECT_NE(e.message().find("did you mean 'default_margin'"), std::string::npos) << e.message();
   }
   EXPECT_THROW(policy_from(R"({"alpha": 2})"), Error);
+  // A wrong type or value of load_kind names the field (found by fuzz_gate_policy: a number escaped as a
+  // json type_error, which the CLI reports as an internal error).
+  for (const char* kind : {"1.5", "\"qps\"", "null"}) {
+    try {
+      policy_from(std::string(R"({"throughput": {"shape": "1:16384", "load_kind": )") + kind + "}}");
+      FAIL() << kind;
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find("throughput.load_kind"), std::string::npos) << e.message();
+    }
+  }
   ResultsDb db(db_path_);
   try {
     collect_study(db, db.runs(), "teachr");
