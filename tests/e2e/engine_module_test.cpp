@@ -88,6 +88,20 @@ TEST_F(EngineModuleEndToEnd, TheModuleBesideTheExecutableRunsTheEngine) {
   ASSERT_EQ(run(generate_tiny()), 0) << err();
 }
 
+TEST_F(EngineModuleEndToEnd, AnInstalledHybenchFindsItsModuleUnderLib) {
+  const std::string prefix = path("prefix");
+  ASSERT_EQ(run_program({HB_CMAKE_COMMAND, "--install", HB_BINARY_DIR, "--prefix", prefix}, path("install.txt"),
+                        path("install_err.txt"), 120),
+            0)
+      << read_file(path("install_err.txt"));
+  ASSERT_TRUE(file_exists(prefix + "/bin/hybench"));
+  ASSERT_TRUE(file_exists(prefix + "/lib/hybench/libhybench_engine.so"));
+  std::vector<std::string> args = generate_tiny();
+  args.insert(args.begin(), prefix + "/bin/hybench");
+  ASSERT_EQ(run_program(args, path("out.txt"), path("err.txt"), 120), 0) << err();
+  EXPECT_NE(out().find("\"finish_reason\""), std::string::npos) << out();
+}
+
 TEST_F(EngineModuleEndToEnd, AMissingModuleIsAOneLineErrorNamingTheVariable) {
   ::setenv("HYBENCH_ENGINE_MODULE", path("absent.so").c_str(), 1);
   EXPECT_EQ(run(generate_tiny()), 2);
