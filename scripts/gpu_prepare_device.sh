@@ -41,4 +41,6 @@ Libs: -pthread -L@D@/lib -lre2
 X
 # The test splits the GPU machine's end-to-end stage reads (gpu_run.sh e2e); never GPQA (not to be re-published).
 for f in gsm8k/test.jsonl math500/test.jsonl; do mkdir -p $D/datasets/$(dirname $f); cp ../shared/datasets/$f $D/datasets/$f; done
+# The upstream Apriel checkpoints (issue #13) for GpuEngine.UpstreamAprielHybridsFollowTheReference.
+mkdir -p $D/checkpoints && cp -r ../shared/checkpoints/apriel-hybrid-upstream-tiny $D/checkpoints/
 du -sh $D

@@ -64,13 +64,14 @@ X
 }
 stage_tests() {
   export LD_LIBRARY_PATH=$D/lib:${LD_LIBRARY_PATH:-}
+  export HB_UPSTREAM_CHECKPOINTS=$D/checkpoints/apriel-hybrid-upstream-tiny
   local rc_all=0 t
   for t in tests/kernels/test_cuda_kernels tests/kernels/test_cuda_sampling tests/models/test_gpu_engine tests/models/test_gpu_layer_drops; do
     [ -x "$BUILD/$t" ] || { note "missing $t"; continue; }
     "$BUILD/$t" > "$OUT/$(basename $t).log" 2>&1
     local rc=$?
     [ $rc -ne 0 ] && rc_all=$rc
-    grep -E "^\[  (PASSED|FAILED) |\[parity\]|Failure|error:|FAILED" "$OUT/$(basename $t).log" | head -30 | tee -a "$SUMMARY"
+    grep -E "^\[  (PASSED|FAILED) |\[parity\]|\[upstream\]|Failure|error:|FAILED" "$OUT/$(basename $t).log" | head -30 | tee -a "$SUMMARY"
     note "$(basename $t) rc=$rc"
   done
   note "gpu tests rc=$rc_all"
