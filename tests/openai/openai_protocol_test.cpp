@@ -133,6 +133,11 @@ TEST(OpenAiProtocol, SaxFastPathAgreesWithTheDomParser) {
       R"([1,2])",
       R"({"choices":[{"delta":{"content":"x"}})",
       R"({})",
+      // Duplicate keys: the DOM keeps the last value (found by fuzz_stream_chunk).
+      R"({"choices":[],"usage":{"completion_tokens":9,"completion_tokens":[]}})",
+      R"({"choices":[],"usage":{"prompt_tokens":3,"prompt_tokens":4,"completion_tokens_details":{"reasoning_tokens":1},"completion_tokens_details":7}})",
+      R"({"choices":[{"delta":{"content":"a","content":"b"}}],"usage":{"completion_tokens":1},"usage":{"prompt_tokens":2}})",
+      R"({"choices":[{"delta":{"content":"a"}}],"choices":[{"delta":{"content":"b"}}]})",
   };
   for (const char* c : cases) {
     StreamChunk fast, slow;
