@@ -189,7 +189,9 @@ class ChunkSax {
   bool string(json::string_t& v) {
     if (depth_ == 0) return bail();
     Frame& f = top();
-    if (!f.array) {
+    if (f.array) {
+      array_element(f);  // found by fuzz_stream_chunk: {"choices":["x"]} had no choice here, one in the DOM
+    } else {
       switch (f.ctx) {
         case Ctx::top:
           if (f.key == Key::error) return bail();
@@ -342,13 +344,17 @@ class ChunkSax {
     if (depth_ == 0) return bail();
     Frame& f = top();
     if (f.array) {
-      if (f.ctx == Ctx::choices && f.index == 0) out_.has_choice = true;
-      if (f.ctx == Ctx::tool_calls) out_.tool_call = true;
+      array_element(f);
     } else if (f.ctx == Ctx::top && f.key == Key::error) {
       return bail();
     }
     after_value();
     return true;
+  }
+  // A scalar or string element of an array: a first choice or a tool call, whatever its type (the DOM counts it).
+  void array_element(const Frame& f) {
+    if (f.ctx == Ctx::choices && f.index == 0) out_.has_choice = true;
+    if (f.ctx == Ctx::tool_calls) out_.tool_call = true;
   }
   bool number(std::optional<int64_t> count) {
     if (depth_ > 0 && !top().array && out_.usage) {

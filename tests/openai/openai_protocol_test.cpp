@@ -138,6 +138,9 @@ TEST(OpenAiProtocol, SaxFastPathAgreesWithTheDomParser) {
       R"({"choices":[],"usage":{"prompt_tokens":3,"prompt_tokens":4,"completion_tokens_details":{"reasoning_tokens":1},"completion_tokens_details":7}})",
       R"({"choices":[{"delta":{"content":"a","content":"b"}}],"usage":{"completion_tokens":1},"usage":{"prompt_tokens":2}})",
       R"({"choices":[{"delta":{"content":"a"}}],"choices":[{"delta":{"content":"b"}}]})",
+      // A string as the first choice or a tool call (fuzz_stream_chunk).
+      R"({"choices":[":::::::5,"]})",
+      R"({"choices":[{"delta":{"tool_calls":["f"]}}]})",
   };
   for (const char* c : cases) {
     StreamChunk fast, slow;
