@@ -106,9 +106,15 @@ void SafetensorsFile::parse_header() {
     TensorView v;
     v.name = it.key();
     v.file = path;
-    v.dtype = parse_dtype(e["dtype"].get<std::string>(), path, v.name);
-    v.shape = e["shape"].get<std::vector<int64_t>>();
-    auto off = e["data_offsets"].get<std::vector<uint64_t>>();
+    std::vector<uint64_t> off;
+    try {
+      v.dtype = parse_dtype(e["dtype"].get<std::string>(), path, v.name);
+      v.shape = e["shape"].get<std::vector<int64_t>>();
+      off = e["data_offsets"].get<std::vector<uint64_t>>();
+    } catch (const nlohmann::json::exception&) {  // a string shape, a numeric dtype... (fuzz_safetensors)
+      throw data_error(path, "entry '" + v.name + "' needs a string dtype and integer arrays shape and data_offsets: " +
+                                 e.dump().substr(0, 200));
+    }
     if (off.size() != 2 || off[0] > off[1]) throw data_error(path, "tensor '" + v.name + "' has bad data_offsets");
     for (auto s : v.shape) {
       if (s < 0) throw data_error(path, "tensor '" + v.name + "' has a negative dimension");

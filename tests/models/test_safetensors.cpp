@@ -54,6 +54,15 @@ TEST(Safetensors, ARefusedFileLeavesNoMappingBehind) {
   bytes[0] = static_cast<char>(header.size());
   write_file(path, bytes + header + std::string(16, 'a'));
   for (int i = 0; i < 50; ++i) EXPECT_THROW(SafetensorsFile{path}, Error);
+  // Wrong JSON types in an entry are the same clean error (fuzz_safetensors: a string where an array goes).
+  for (const std::string bad : {R"({"x":{"dtype":"F32","shape":"4","data_offsets":[0,16]}})",
+                                R"({"x":{"dtype":7,"shape":[4],"data_offsets":[0,16]}})",
+                                R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,"16"]}})"}) {
+    std::string b(8, '\0');
+    b[0] = static_cast<char>(bad.size());
+    write_file(path, b + bad + std::string(16, 'a'));
+    EXPECT_THROW(SafetensorsFile{path}, Error) << bad;
+  }
   EXPECT_EQ(mappings_of(path), 0);
   // And a file that loads stays mapped exactly while it is open.
   const std::string good = ::testing::TempDir() + "/good_header.safetensors";
