@@ -23,6 +23,7 @@
 #include <cfloat>
 
 #include "kernels/cuda/hb_cuda.h"
+#include "kernels/cuda/pdl.cuh"
 
 namespace hb::cuda {
 namespace {
@@ -220,6 +221,8 @@ template <int HD, int GS, int U>
 __global__ void __launch_bounds__(kThreads) decode_attn_kernel(DecodeAttnParams p) {
   using T = Tile<HD, GS>;
   __shared__ float red[kWarps * GS * (HD + 2)];
+  pdl_trigger();
+  pdl_wait();  // pdl.cuh: nothing before this reads or writes what earlier kernels touch
   T s;
   if (!s.init(p)) return;
   constexpr int STEP = T::TPP * U;
@@ -253,6 +256,8 @@ __global__ void __launch_bounds__(kCombineThreads) attn_combine_kernel(DecodeAtt
   extern __shared__ float wsm[];  // [num_splits]
   __shared__ float4 part[kCombineThreads];
   __shared__ float red[kCombineThreads / 32];
+  pdl_trigger();
+  pdl_wait();  // pdl.cuh: nothing before this reads or writes what earlier kernels touch
   const int bh = blockIdx.x, b = bh / p.Hq, tid = threadIdx.x;
   __nv_bfloat16* out = static_cast<__nv_bfloat16*>(p.out) + (int64_t)bh * p.HD;
   const int slot = p.slots[b];
@@ -329,13 +334,12 @@ cudaError_t dispatch(const DecodeAttnParams& p, cudaStream_t stream) {
   const int GS = std::min(G, std::max(1, 1024 / HD));
   dim3 grid(p.num_splits, p.Hkv * (G / GS), p.B);
   switch (GS) {
-    case 1: decode_attn_kernel<HD, 1, kKeysInFlight><<<grid, kThreads, 0, stream>>>(p); break;
-    case 2: decode_attn_kernel<HD, 2, kKeysInFlight><<<grid, kThreads, 0, stream>>>(p); break;
-    case 4: decode_attn_kernel<HD, 4, kKeysInFlight><<<grid, kThreads, 0, stream>>>(p); break;
-    case 8: decode_attn_kernel<HD, 8, kKeysInFlight><<<grid, kThreads, 0, stream>>>(p); break;
+    case 1: return launch_pdl(decode_attn_kernel<HD, 1, kKeysInFlight>, grid, dim3(kThreads), 0, stream, p);
+    case 2: return launch_pdl(decode_attn_kernel<HD, 2, kKeysInFlight>, grid, dim3(kThreads), 0, stream, p);
+    case 4: return launch_pdl(decode_attn_kernel<HD, 4, kKeysInFlight>, grid, dim3(kThreads), 0, stream, p);
+    case 8: return launch_pdl(decode_attn_kernel<HD, 8, kKeysInFlight>, grid, dim3(kThreads), 0, stream, p);
     default: return cudaErrorInvalidValue;
   }
-  return cudaGetLastError();
 }
 
 }  // namespace
@@ -380,8 +384,7 @@ cudaError_t decode_attention(const DecodeAttnParams& p, cudaStream_t stream) {
   }
   if (e != cudaSuccess) return e;
   const size_t smem = sizeof(float) * (size_t)p.num_splits;
-  attn_combine_kernel<<<p.B * p.Hq, kCombineThreads, smem, stream>>>(p);
-  return cudaGetLastError();
+  return launch_pdl(attn_combine_kernel, dim3(p.B * p.Hq), dim3(kCombineThreads), smem, stream, p);
 }
 
 }  // namespace hb::cuda

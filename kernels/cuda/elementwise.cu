@@ -1,4 +1,5 @@
-// RoPE + KV write, RMSNorm + residual and SwiGLU (see hb_cuda.h; sampling: sampling.cu). All memory-bound; floors:
+// RoPE + KV write, RMSNorm + residual and SwiGLU (see hb_cuda.h; sampling: sampling.cu), launched with PDL
+// (pdl.cuh). All memory-bound; floors:
 //   rope_kv_write: read qkv (T*(Hq+2Hkv)*HD*2 B), write q + k + v (same bytes).
 //   rms_norm_residual: read residual fp32 + delta bf16, write residual fp32 + out bf16: T*H*(4+2+4+2) B.
 //   swiglu: read T*2I*2 B, write T*I*2 B.
@@ -8,11 +9,14 @@
 #include <cfloat>
 
 #include "kernels/cuda/hb_cuda.h"
+#include "kernels/cuda/pdl.cuh"
 
 namespace hb::cuda {
 namespace {
 
 __global__ void rope_kv_kernel(RopeKVParams p) {
+  pdl_trigger();
+  pdl_wait();  // pdl.cuh: nothing before this reads or writes what earlier kernels touch
   const int t = blockIdx.x;
   const int HD = p.HD, half = HD / 2;
   const int width = (p.Hq + 2 * p.Hkv) * HD;
@@ -67,6 +71,8 @@ __device__ float block_sum(float v, float* buf) {
 template <int THREADS>
 __global__ void __launch_bounds__(THREADS) rms_kernel(RmsNormParams p) {
   __shared__ float buf[THREADS / 32];
+  pdl_trigger();
+  pdl_wait();  // pdl.cuh: nothing before this reads or writes what earlier kernels touch
   const int t = blockIdx.x;
   float* r = p.residual + (int64_t)t * p.H;
   const __nv_bfloat16* d = p.delta ? static_cast<const __nv_bfloat16*>(p.delta) + (int64_t)t * p.H : nullptr;
@@ -86,6 +92,8 @@ __global__ void __launch_bounds__(THREADS) rms_kernel(RmsNormParams p) {
 }
 
 __global__ void swiglu_kernel(const __nv_bfloat16* gu, __nv_bfloat16* out, int T, int I) {
+  pdl_trigger();
+  pdl_wait();  // pdl.cuh: nothing before this reads or writes what earlier kernels touch
   const int64_t total = (int64_t)T * I;
   for (int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; idx < total; idx += (int64_t)gridDim.x * blockDim.x) {
     const int64_t t = idx / I, i = idx % I;
@@ -99,23 +107,21 @@ __global__ void swiglu_kernel(const __nv_bfloat16* gu, __nv_bfloat16* out, int T
 
 cudaError_t rope_kv_write(const RopeKVParams& p, cudaStream_t stream) {
   if (p.T == 0) return cudaSuccess;
-  rope_kv_kernel<<<p.T, 256, 0, stream>>>(p);
-  return cudaGetLastError();
+  return launch_pdl(rope_kv_kernel, dim3(p.T), dim3(256), 0, stream, p);
 }
 
 cudaError_t rms_norm_residual(const RmsNormParams& p, cudaStream_t stream) {
   if (p.T == 0) return cudaSuccess;
-  if (p.H >= 2048) rms_kernel<512><<<p.T, 512, 0, stream>>>(p);
-  else rms_kernel<64><<<p.T, 64, 0, stream>>>(p);
-  return cudaGetLastError();
+  if (p.H >= 2048) return launch_pdl(rms_kernel<512>, dim3(p.T), dim3(512), 0, stream, p);
+  return launch_pdl(rms_kernel<64>, dim3(p.T), dim3(64), 0, stream, p);
 }
 
 cudaError_t swiglu(const void* gate_up, void* out, int T, int I, cudaStream_t stream) {
   const int64_t total = (int64_t)T * I;
   if (total == 0) return cudaSuccess;
   const int blocks = (int)std::min<int64_t>((total + 255) / 256, 132 * 16);
-  swiglu_kernel<<<blocks, 256, 0, stream>>>(static_cast<const __nv_bfloat16*>(gate_up), static_cast<__nv_bfloat16*>(out), T, I);
-  return cudaGetLastError();
+  return launch_pdl(swiglu_kernel, dim3(blocks), dim3(256), 0, stream, static_cast<const __nv_bfloat16*>(gate_up),
+                    static_cast<__nv_bfloat16*>(out), T, I);
 }
 
 }  // namespace hb::cuda

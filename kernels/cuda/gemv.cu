@@ -6,12 +6,14 @@
 // Design: one warp owns R consecutive output rows; its lanes walk K in 16-byte vectors (8 bf16), R weight
 // loads (streaming, evict-first) and M activation loads (cached: every warp reads the same x) per step, two
 // steps unrolled so 2R weight loads are in flight per lane; M x R fp32 accumulators reduced by shuffles at
-// the end. The activation loads per weight load are M/R, so L1 is not the limit at M = 8.
+// the end. The activation loads per weight load are M/R, so L1 is not the limit at M = 8. Launched with PDL
+// (pdl.cuh): the first weight loads overlap the previous kernel's tail.
 #include <cuda_bf16.h>
 
 #include <cstdint>
 
 #include "kernels/cuda/hb_cuda.h"
+#include "kernels/cuda/pdl.cuh"
 
 namespace hb::cuda {
 namespace {
@@ -33,7 +35,11 @@ template <int M, int R>
 __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t n0 = ((int64_t)blockIdx.x * kGemvWarps + warp) * R;
-  if (n0 >= p.N) return;
+  if (n0 >= p.N) {  // still part of the chain: wait like every warp before the kernel may count as done
+    pdl_trigger();
+    pdl_wait();
+    return;
+  }
   const int k8 = p.K / 8;
   const uint4* w[R];
 #pragma unroll
@@ -49,13 +55,29 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   for (int m = 0; m < M; ++m)
 #pragma unroll
     for (int r = 0; r < R; ++r) acc[m][r] = 0.f;
+  // Software-pipelined: the next step's 2R weight vectors are in flight while this step's are consumed.
+  // The first step's loads are issued before pdl_wait (weights are constant), so they overlap the previous
+  // kernel's tail.
+  pdl_trigger();
   int k = lane;
-  for (; k + 32 < k8; k += 64) {
-    uint4 wa[R], wb[R];
+  uint4 wa[R], wb[R];
+  if (k + 32 < k8) {
 #pragma unroll
     for (int r = 0; r < R; ++r) {
       wa[r] = __ldcs(w[r] + k);
       wb[r] = __ldcs(w[r] + k + 32);
+    }
+  }
+  pdl_wait();
+  for (; k + 32 < k8; k += 64) {
+    uint4 na[R], nb[R];
+    const bool more = k + 96 < k8;
+    if (more) {
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        na[r] = __ldcs(w[r] + k + 64);
+        nb[r] = __ldcs(w[r] + k + 96);
+      }
     }
 #pragma unroll
     for (int m = 0; m < M; ++m) {
@@ -66,16 +88,23 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
         fma8(acc[m][r], wb[r], xb);
       }
     }
+    if (more) {
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        wa[r] = na[r];
+        wb[r] = nb[r];
+      }
+    }
   }
   for (; k < k8; k += 32) {
-    uint4 wa[R];
+    uint4 wt[R];
 #pragma unroll
-    for (int r = 0; r < R; ++r) wa[r] = __ldcs(w[r] + k);
+    for (int r = 0; r < R; ++r) wt[r] = __ldcs(w[r] + k);
 #pragma unroll
     for (int m = 0; m < M; ++m) {
       const uint4 xa = __ldg(x[m] + k);
 #pragma unroll
-      for (int r = 0; r < R; ++r) fma8(acc[m][r], wa[r], xa);
+      for (int r = 0; r < R; ++r) fma8(acc[m][r], wt[r], xa);
     }
   }
 #pragma unroll
@@ -100,8 +129,7 @@ cudaError_t launch(const GemvParams& p, cudaStream_t stream) {
   constexpr int R = M <= 2 ? 2 : 4;
   const int64_t warps = (p.N + R - 1) / R;
   const dim3 grid(unsigned((warps + kGemvWarps - 1) / kGemvWarps));
-  gemv_kernel<M, R><<<grid, kGemvWarps * 32, 0, stream>>>(p);
-  return cudaGetLastError();
+  return launch_pdl(gemv_kernel<M, R>, grid, dim3(kGemvWarps * 32), 0, stream, p);
 }
 
 }  // namespace

@@ -9,6 +9,14 @@
 
 namespace hb::cuda {
 
+// ---- launches -----------------------------------------------------------------------------------------
+// The decode path's kernels (GEMV, norms, RoPE, SwiGLU, decode attention, the m2 decode step) are launched
+// with programmatic dependent launch (kernels/cuda/pdl.cuh): each overlaps its predecessor's tail. On by
+// default; HYBENCH_CUDA_PDL=0 in the environment or set_programmatic_launch(false) launches them plainly
+// (A/B measurements, tests). Read at launch time: a CUDA graph keeps the mode it was captured with.
+void set_programmatic_launch(bool on);
+bool programmatic_launch();
+
 // ---- decode attention (GQA, split over the context) ----------------------------------------------------
 // KV cache of one attention layer, slot-based: k/v [slots, Hkv, max_ctx, HD] bf16 (each KV head's context is
 // one contiguous stream). Query b attends to keys 0..lens[b]-1 of slot slots[b] (the last `window` of them

@@ -37,6 +37,7 @@
 #include <cuda_bf16.h>
 
 #include "kernels/cuda/hb_cuda.h"
+#include "kernels/cuda/pdl.cuh"
 
 namespace hb::cuda {
 namespace {
@@ -357,6 +358,8 @@ template <int N, int TPC>
 __global__ void __launch_bounds__(kDecThreads, (dec_min_blocks<N>())) m2_decode_kernel(M2Params p) {
   constexpr int K = 4, NPT = N / TPC, CPB = kDecThreads / TPC;
   static_assert(NPT % 4 == 0, "each thread owns whole float4s of the state");
+  pdl_trigger();
+  pdl_wait();  // pdl.cuh: nothing before this reads or writes what earlier kernels touch
   const int s = blockIdx.y, q = threadIdx.x % TPC;
   const int c0 = blockIdx.x * CPB + threadIdx.x / TPC;
   const bool valid = c0 < p.di;
@@ -434,8 +437,7 @@ template <int N, int TPC>
 cudaError_t launch_decode(const M2Params& p, cudaStream_t stream) {
   constexpr int T = (N / TPC) % 4 == 0 ? TPC : (N >= 8 ? N / 4 : 1);  // each thread owns whole float4s
   dim3 grid((p.di + kDecThreads / T - 1) / (kDecThreads / T), p.nseq);
-  m2_decode_kernel<N, T><<<grid, kDecThreads, 0, stream>>>(p);
-  return cudaGetLastError();
+  return launch_pdl(m2_decode_kernel<N, T>, grid, dim3(kDecThreads), 0, stream, p);
 }
 
 template <int N>

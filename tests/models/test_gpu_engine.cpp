@@ -11,6 +11,7 @@
 
 #include "harness/base/error.h"
 #include "harness/base/files.h"
+#include "kernels/cuda/hb_cuda.h"
 #include "models/engine.h"
 #include "models/gpu/gpu_executor.h"
 
@@ -85,6 +86,37 @@ TEST(GpuEngine, GreedyTokensAreTheReferenceArgmax) {
     // bf16 weights vs the fp32 reference: logits of these presets (spread ~6) differ by up to ~0.1; a wrong
     // slot, position or sampled row picks a token several units below the max.
     expect_reference_greedy(spec, prompt, res[0], 0.15);
+  }
+}
+
+// The decode graph with programmatic dependent launch (kernels overlap their predecessors' tails) against
+// the same graph launched plainly: the same tokens and bit-identical log-probabilities, alone (the GEMV path)
+// and three at a time (cuBLAS rows), for an attention-only and a hybrid preset.
+TEST(GpuEngine, ProgrammaticLaunchChangesNoBit) {
+  REQUIRE_CUDA();
+  for (const std::string spec : {"preset:tiny/teacher", "preset:tiny/h40"}) {
+    std::vector<std::vector<EngineResult>> runs;
+    for (bool pdl : {false, true}) {
+      hb::cuda::set_programmatic_launch(pdl);
+      auto e = gpu_engine(spec, 3);
+      std::vector<EngineRequest> rs;
+      for (int i = 0; i < 3; ++i) {
+        EngineRequest r = req(e->encode_prompt("Count: " + std::string(size_t(3 + 5 * i), char('a' + i))), 20);
+        r.ignore_eos = true;
+        rs.push_back(r);
+      }
+      auto alone = run_all(*e, {rs[0]});
+      auto together = run_all(*e, rs);
+      together.insert(together.begin(), alone[0]);
+      runs.push_back(together);
+    }
+    ASSERT_TRUE(hb::cuda::programmatic_launch());
+    for (size_t i = 0; i < runs[0].size(); ++i) {
+      ASSERT_EQ(runs[0][i].tokens, runs[1][i].tokens) << spec << " request " << i;
+      ASSERT_EQ(runs[0][i].logprobs.size(), runs[1][i].logprobs.size());
+      for (size_t t = 0; t < runs[0][i].logprobs.size(); ++t)
+        EXPECT_EQ(runs[0][i].logprobs[t], runs[1][i].logprobs[t]) << spec << " request " << i << " token " << t;
+    }
   }
 }
 
