@@ -163,6 +163,72 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {
   return y;
 }
 
+bool fused_gemv(int64_t rows) { return rows == 1 && g_gemv_max_rows >= 1; }
+
+namespace {
+
+// The GEMV parameters of one fused projection: w [N, K] bf16, one row.
+hb::cuda::GemvParams fused_params(const torch::Tensor& w, int64_t K) {
+  TORCH_CHECK(g_gemv_max_rows >= 1, "fused projection with the GEMV turned off");
+  need(w, torch::kBFloat16, "w");
+  TORCH_CHECK(w.dim() == 2 && w.size(1) == K && w.stride(1) == 1 && K % 8 == 0 && w.stride(0) % 8 == 0,
+              "fused projection: w must be [N, K] with K % 8 == 0 and rows contiguous");
+  hb::cuda::GemvParams p{};
+  p.w = w.data_ptr();
+  p.ldw = w.stride(0);
+  p.M = 1;
+  p.N = int(w.size(0));
+  p.K = int(K);
+  return p;
+}
+
+void need_residual_row(const torch::Tensor& residual, int64_t n) {
+  need_contig(residual, torch::kFloat32, "residual");
+  TORCH_CHECK(residual.numel() == n, "residual must hold one row of ", n, " values");
+}
+
+}  // namespace
+
+torch::Tensor norm_linear(const torch::Tensor& residual, const torch::Tensor& norm_w, double eps, const torch::Tensor& w) {
+  const int64_t K = residual.size(-1);
+  need_residual_row(residual, K);
+  need_contig(norm_w, torch::kBFloat16, "norm_w");
+  TORCH_CHECK(norm_w.numel() == K, "norm_w must match the residual row");
+  auto p = fused_params(w, K);
+  auto y = torch::empty({1, w.size(0)}, w.options());
+  p.input = hb::cuda::GemvInput::rms_norm;
+  p.x = norm_w.data_ptr();  // unused by the kernel; alignment-checked
+  p.x_res = residual.data_ptr<float>();
+  p.norm_w = norm_w.data_ptr();
+  p.eps = float(eps);
+  p.y = y.data_ptr();
+  p.ldy = y.stride(0);
+  check(hb::cuda::gemv(p, stream()), "gemv (rms_norm input)");
+  return y;
+}
+
+void linear_add_(const torch::Tensor& x, const torch::Tensor& w, torch::Tensor& residual) {
+  need(x, torch::kBFloat16, "x");
+  TORCH_CHECK(x.dim() == 2 && x.size(0) == 1 && x.stride(1) == 1, "linear_add_: x must be one row");
+  need_residual_row(residual, w.size(0));
+  auto p = fused_params(w, x.size(1));
+  p.x = x.data_ptr();
+  p.ldx = x.stride(0) % 8 == 0 ? x.stride(0) : 0;
+  p.y_res = residual.data_ptr<float>();
+  check(hb::cuda::gemv(p, stream()), "gemv (residual add)");
+}
+
+void swiglu_linear_add_(const torch::Tensor& gate_up, const torch::Tensor& w, torch::Tensor& residual) {
+  need_contig(gate_up, torch::kBFloat16, "gate_up");
+  TORCH_CHECK(gate_up.numel() % 2 == 0, "gate_up must be [1, 2K]");
+  need_residual_row(residual, w.size(0));
+  auto p = fused_params(w, gate_up.numel() / 2);
+  p.input = hb::cuda::GemvInput::swiglu;
+  p.x = gate_up.data_ptr();
+  p.y_res = residual.data_ptr<float>();
+  check(hb::cuda::gemv(p, stream()), "gemv (swiglu input, residual add)");
+}
+
 void m2_scan(const M2Tensors& w, torch::Tensor& conv_state, torch::Tensor& ssm_state, const torch::Tensor& cu_seqlens,
              const torch::Tensor& slots, int64_t dxb, torch::Tensor& y) {
   need(w.proj, torch::kBFloat16, "proj");

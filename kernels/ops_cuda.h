@@ -48,6 +48,18 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w);
 // Benchmarks/tests: the largest row count sent to the GEMV kernel (0: none, at most hb::cuda::kGemvMaxRows).
 void set_gemv_max_rows(int rows);
 
+// The one-row decode step's fused projections (the GEMV's prologue / epilogue fusions, hb_cuda.h): the norm
+// and the activation are built inside the projection that reads them, the residual add inside the one that
+// produces it. Available when fused_gemv(rows) (rows == 1 and the GEMV takes one row); every K is a multiple
+// of 8, residual rows are fp32 [1, K] contiguous. Otherwise a usage error.
+bool fused_gemv(int64_t rows);
+// RMSNorm(residual) * norm_w . w^T -> [1, N] bf16.
+torch::Tensor norm_linear(const torch::Tensor& residual, const torch::Tensor& norm_w, double eps, const torch::Tensor& w);
+// residual [1, N] fp32 += x [1, K] . w^T (x may be a column slice: row stride a multiple of 8).
+void linear_add_(const torch::Tensor& x, const torch::Tensor& w, torch::Tensor& residual);
+// residual [1, N] fp32 += SwiGLU(gate_up [1, 2K]) . w^T.
+void swiglu_linear_add_(const torch::Tensor& gate_up, const torch::Tensor& w, torch::Tensor& residual);
+
 // Per-row sampling parameters (device tensors, one entry per logits row; hb::models::Sampler semantics, see
 // hb_cuda.h): temperature [B] f32 (<= 0: greedy), top_k [B] i32 (<= 0: off), top_p [B] f32 in (0, 1],
 // min_p [B] f32 in [0, 1), seed [B] i64, banned [B, n] i32 (-1 = unused entry) or undefined.

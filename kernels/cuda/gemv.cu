@@ -7,9 +7,15 @@
 // loads (streaming, evict-first) and M activation loads (cached: every warp reads the same x) per step, two
 // steps unrolled so 2R weight loads are in flight per lane; M x R fp32 accumulators reduced by shuffles at
 // the end. The activation loads per weight load are M/R, so L1 is not the limit at M = 8. Launched with PDL
-// (pdl.cuh): the first weight loads overlap the previous kernel's tail.
+// (pdl.cuh): the first weight loads overlap the previous kernel's tail. Software-pipelined: the next step's
+// loads are issued before this step's FMAs (4R vectors in flight per lane).
+// Fusions for one row (hb_cuda.h): RMSNorm or SwiGLU built into shared memory by each CTA of a persistent
+// wave (the prologue costs an L2 read of the 20-30 KB input row per CTA, ~400 CTAs: ~10 MB, against 63-294 MB
+// of weights), and the residual add in the epilogue; this removes the norm and activation kernels (3 of the
+// 10 per attention layer) from the one-row decode step.
 #include <cuda_bf16.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/cuda/hb_cuda.h"
@@ -31,22 +37,87 @@ __device__ __forceinline__ void fma8(float& acc, const uint4& w, const uint4& x)
   }
 }
 
-template <int M, int R>
-__global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int64_t n0 = ((int64_t)blockIdx.x * kGemvWarps + warp) * R;
-  if (n0 >= p.N) {  // still part of the chain: wait like every warp before the kernel may count as done
-    pdl_trigger();
-    pdl_wait();
-    return;
+// The fused inputs (GemvInput, hb_cuda.h): every CTA builds the one input row in shared memory. All threads
+// of the CTA take part (block reduction, then __syncthreads by the caller).
+template <GemvInput IN>
+__device__ __forceinline__ void build_input(const GemvParams& p, uint4* xs) {
+  const int tid = threadIdx.x, k8 = p.K / 8;
+  if constexpr (IN == GemvInput::rms_norm) {
+    __shared__ float red[kGemvWarps];
+    const float4* r4 = reinterpret_cast<const float4*>(p.x_res);
+    float ss = 0.f;
+    for (int i = tid; i < k8 * 2; i += kGemvWarps * 32) {
+      const float4 v = r4[i];
+      ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, off);
+    if (tid % 32 == 0) red[tid / 32] = ss;
+    __syncthreads();
+    float sum = 0.f;
+#pragma unroll
+    for (int i = 0; i < kGemvWarps; ++i) sum += red[i];
+    const float inv = rsqrtf(sum / p.K + p.eps);  // as rms_kernel (elementwise.cu) computes it
+    const uint4* nw = static_cast<const uint4*>(p.norm_w);
+    for (int i = tid; i < k8; i += kGemvWarps * 32) {
+      const float4 a = r4[2 * i], b = r4[2 * i + 1];
+      const uint4 wv = __ldg(nw + i);
+      const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(&wv);
+      const float r[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+      uint4 out;
+      __nv_bfloat16* o = reinterpret_cast<__nv_bfloat16*>(&out);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const float2 wf = __bfloat1622float2(w2[j]);
+        o[2 * j] = __float2bfloat16(r[2 * j] * inv * wf.x);
+        o[2 * j + 1] = __float2bfloat16(r[2 * j + 1] * inv * wf.y);
+      }
+      xs[i] = out;
+    }
+  } else if constexpr (IN == GemvInput::swiglu) {
+    const uint4* g8 = static_cast<const uint4*>(p.x);
+    for (int i = tid; i < k8; i += kGemvWarps * 32) {
+      const uint4 gv = g8[i], uv = g8[k8 + i];
+      const __nv_bfloat16* g = reinterpret_cast<const __nv_bfloat16*>(&gv);
+      const __nv_bfloat16* u = reinterpret_cast<const __nv_bfloat16*>(&uv);
+      uint4 out;
+      __nv_bfloat16* o = reinterpret_cast<__nv_bfloat16*>(&out);
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        const float gf = __bfloat162float(g[j]);
+        o[j] = __float2bfloat16(gf / (1.f + __expf(-gf)) * __bfloat162float(u[j]));  // as swiglu_kernel
+      }
+      xs[i] = out;
+    }
   }
-  const int k8 = p.K / 8;
-  const uint4* w[R];
+}
+
+// Points w[r] at rows n0..n0+R-1 (rows past N re-read the last row; they are never written) and issues the
+// first step's 2R weight loads.
+template <int R>
+__device__ __forceinline__ void start_rows(const GemvParams& p, int64_t n0, int lane, const uint4* (&w)[R], uint4 (&wa)[R],
+                                           uint4 (&wb)[R]) {
 #pragma unroll
   for (int r = 0; r < R; ++r) {
-    const int64_t n = n0 + r < p.N ? n0 + r : p.N - 1;  // rows past N re-read the last row; never written
+    const int64_t n = n0 + r < p.N ? n0 + r : p.N - 1;
     w[r] = reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(p.w) + n * p.ldw);
   }
+  if (n0 < p.N && lane + 32 < p.K / 8) {
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      wa[r] = __ldcs(w[r] + lane);
+      wb[r] = __ldcs(w[r] + lane + 32);
+    }
+  }
+}
+
+// One warp's R rows from n0 (< N), the first step's weights already in wa/wb: the dot products over K,
+// software-pipelined (the next step's 2R weight vectors are in flight while this step's are consumed), then
+// stored (bf16 y) or added to the fp32 residual (ADD, M == 1). x: shared memory (xs) or global (p.x).
+template <int M, int R, bool SMEM_X, bool ADD>
+__device__ __forceinline__ void dot_rows(const GemvParams& p, int64_t n0, int lane, const uint4* const (&w)[R], uint4 (&wa)[R],
+                                         uint4 (&wb)[R], const uint4* xs) {
+  const int k8 = p.K / 8;
   const uint4* x[M];
 #pragma unroll
   for (int m = 0; m < M; ++m) x[m] = reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(p.x) + m * p.ldx);
@@ -55,20 +126,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   for (int m = 0; m < M; ++m)
 #pragma unroll
     for (int r = 0; r < R; ++r) acc[m][r] = 0.f;
-  // Software-pipelined: the next step's 2R weight vectors are in flight while this step's are consumed.
-  // The first step's loads are issued before pdl_wait (weights are constant), so they overlap the previous
-  // kernel's tail.
-  pdl_trigger();
   int k = lane;
-  uint4 wa[R], wb[R];
-  if (k + 32 < k8) {
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-      wa[r] = __ldcs(w[r] + k);
-      wb[r] = __ldcs(w[r] + k + 32);
-    }
-  }
-  pdl_wait();
   for (; k + 32 < k8; k += 64) {
     uint4 na[R], nb[R];
     const bool more = k + 96 < k8;
@@ -81,7 +139,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
     }
 #pragma unroll
     for (int m = 0; m < M; ++m) {
-      const uint4 xa = __ldg(x[m] + k), xb = __ldg(x[m] + k + 32);
+      const uint4 xa = SMEM_X ? xs[k] : __ldg(x[m] + k), xb = SMEM_X ? xs[k + 32] : __ldg(x[m] + k + 32);
 #pragma unroll
       for (int r = 0; r < R; ++r) {
         fma8(acc[m][r], wa[r], xa);
@@ -102,7 +160,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
     for (int r = 0; r < R; ++r) wt[r] = __ldcs(w[r] + k);
 #pragma unroll
     for (int m = 0; m < M; ++m) {
-      const uint4 xa = __ldg(x[m] + k);
+      const uint4 xa = SMEM_X ? xs[k] : __ldg(x[m] + k);
 #pragma unroll
       for (int r = 0; r < R; ++r) fma8(acc[m][r], wt[r], xa);
     }
@@ -118,18 +176,92 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
 #pragma unroll
     for (int r = 0; r < R; ++r) {
       if (n0 + r >= p.N) break;
+      if constexpr (ADD) {
+        p.y_res[n0 + r] += acc[0][r];  // M == 1; each row has one owner warp
+      } else {
 #pragma unroll
-      for (int m = 0; m < M; ++m) y[m * p.ldy + n0 + r] = __float2bfloat16(acc[m][r]);
+        for (int m = 0; m < M; ++m) y[m * p.ldy + n0 + r] = __float2bfloat16(acc[m][r]);
+      }
     }
   }
 }
 
-template <int M>
+// Plain input: one CTA per 8R rows, each warp R of them. The first weight loads are issued before pdl_wait
+// (weights are constant): they overlap the previous kernel's tail (pdl.cuh).
+template <int M, int R, bool ADD>
+__global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int64_t n0 = ((int64_t)blockIdx.x * kGemvWarps + warp) * R;
+  const uint4* w[R];
+  uint4 wa[R], wb[R];
+  start_rows<R>(p, n0, lane, w, wa, wb);
+  pdl_trigger();
+  pdl_wait();
+  if (n0 >= p.N) return;
+  dot_rows<M, R, false, ADD>(p, n0, lane, w, wa, wb, nullptr);
+}
+
+// Fused input (M == 1): persistent CTAs (one wave) build the input row in shared memory once, then walk the
+// row blocks, so the prologue is paid once per CTA rather than once per 8R rows.
+template <GemvInput IN, bool ADD>
+__global__ void __launch_bounds__(kGemvWarps * 32) gemv_fused_kernel(GemvParams p) {
+  extern __shared__ uint4 xs[];  // the input row, K / 8 vectors
+  constexpr int R = 2;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int64_t blocks = (p.N + kGemvWarps * R - 1) / (kGemvWarps * R);
+  int64_t block = blockIdx.x;
+  int64_t n0 = (block * kGemvWarps + warp) * R;
+  const uint4* w[R];
+  uint4 wa[R], wb[R];
+  start_rows<R>(p, n0, lane, w, wa, wb);
+  pdl_trigger();
+  pdl_wait();
+  build_input<IN>(p, xs);
+  __syncthreads();
+  while (n0 < p.N) {
+    dot_rows<1, R, true, ADD>(p, n0, lane, w, wa, wb, xs);
+    block += gridDim.x;
+    if (block >= blocks) break;
+    n0 = (block * kGemvWarps + warp) * R;
+    start_rows<R>(p, n0, lane, w, wa, wb);
+  }
+}
+
+template <int M, GemvInput IN, bool ADD>
 cudaError_t launch(const GemvParams& p, cudaStream_t stream) {
   constexpr int R = M <= 2 ? 2 : 4;
-  const int64_t warps = (p.N + R - 1) / R;
-  const dim3 grid(unsigned((warps + kGemvWarps - 1) / kGemvWarps));
-  return launch_pdl(gemv_kernel<M, R>, grid, dim3(kGemvWarps * 32), 0, stream, p);
+  const int64_t blocks = (p.N + kGemvWarps * R - 1) / (kGemvWarps * R);
+  if constexpr (IN == GemvInput::plain) {
+    return launch_pdl(gemv_kernel<M, R, ADD>, dim3(unsigned(blocks)), dim3(kGemvWarps * 32), 0, stream, p);
+  } else {
+    auto kernel = gemv_fused_kernel<IN, ADD>;
+    // Fused input: one persistent wave, the input row in dynamic shared memory.
+    const size_t smem = size_t(p.K) * 2;
+    static int resident = 0;  // CTAs of this instantiation per SM at its largest shared memory so far
+    static size_t resident_smem = 0;
+    if (smem > resident_smem) {
+      if (smem > 48 * 1024) {
+        const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+        if (e != cudaSuccess) return e;
+      }
+      const cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, kernel, kGemvWarps * 32, smem);
+      if (e != cudaSuccess) return e;
+      resident_smem = smem;
+    }
+    static const int sms = [] {
+      int dev = 0, n = 0;
+      cudaGetDevice(&dev);
+      cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev);
+      return n;
+    }();
+    const int64_t wave = int64_t(std::max(resident, 1)) * std::max(sms, 1);
+    return launch_pdl(kernel, dim3(unsigned(std::min(blocks, wave))), dim3(kGemvWarps * 32), smem, stream, p);
+  }
+}
+
+template <int M>
+cudaError_t launch_plain(const GemvParams& p, cudaStream_t stream) {
+  return p.y_res ? launch<M, GemvInput::plain, true>(p, stream) : launch<M, GemvInput::plain, false>(p, stream);
 }
 
 }  // namespace
@@ -137,15 +269,26 @@ cudaError_t launch(const GemvParams& p, cudaStream_t stream) {
 cudaError_t gemv(const GemvParams& p, cudaStream_t stream) {
   if (p.K % 8 != 0 || p.ldx % 8 != 0 || p.ldw % 8 != 0 || p.N <= 0) return cudaErrorInvalidValue;
   if (reinterpret_cast<uintptr_t>(p.x) % 16 != 0 || reinterpret_cast<uintptr_t>(p.w) % 16 != 0) return cudaErrorInvalidValue;
+  const bool fused = p.input != GemvInput::plain || p.y_res;
+  if (fused && p.M != 1) return cudaErrorInvalidValue;
+  switch (p.input) {
+    case GemvInput::rms_norm:
+      if (!p.x_res || !p.norm_w || reinterpret_cast<uintptr_t>(p.x_res) % 16 != 0 || reinterpret_cast<uintptr_t>(p.norm_w) % 16 != 0)
+        return cudaErrorInvalidValue;
+      return p.y_res ? launch<1, GemvInput::rms_norm, true>(p, stream) : launch<1, GemvInput::rms_norm, false>(p, stream);
+    case GemvInput::swiglu:
+      return p.y_res ? launch<1, GemvInput::swiglu, true>(p, stream) : launch<1, GemvInput::swiglu, false>(p, stream);
+    case GemvInput::plain: break;
+  }
   switch (p.M) {
-    case 1: return launch<1>(p, stream);
-    case 2: return launch<2>(p, stream);
-    case 3: return launch<3>(p, stream);
-    case 4: return launch<4>(p, stream);
-    case 5: return launch<5>(p, stream);
-    case 6: return launch<6>(p, stream);
-    case 7: return launch<7>(p, stream);
-    case 8: return launch<8>(p, stream);
+    case 1: return launch_plain<1>(p, stream);
+    case 2: return launch<2, GemvInput::plain, false>(p, stream);
+    case 3: return launch<3, GemvInput::plain, false>(p, stream);
+    case 4: return launch<4, GemvInput::plain, false>(p, stream);
+    case 5: return launch<5, GemvInput::plain, false>(p, stream);
+    case 6: return launch<6, GemvInput::plain, false>(p, stream);
+    case 7: return launch<7, GemvInput::plain, false>(p, stream);
+    case 8: return launch<8, GemvInput::plain, false>(p, stream);
     default: return cudaErrorInvalidValue;
   }
 }

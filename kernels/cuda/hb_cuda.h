@@ -153,7 +153,13 @@ void set_sample_force_bisection(bool on);
 // ---- weight-streaming GEMM for few rows (kernels/cuda/gemv.cu) ------------------------------------------
 // y[M, N] = x[M, K] . w[N, K]^T, bf16 in and out, fp32 accumulation; 1 <= M <= kGemvMaxRows, K % 8 == 0,
 // row strides (elements) multiples of 8 and x, w 16-byte aligned (else cudaErrorInvalidValue).
+// Fusions for the one-row decode step (M == 1 only, else cudaErrorInvalidValue): the input row is built in
+// shared memory by every CTA from what the previous kernel left (no separate norm / activation kernel):
+//   input rms_norm: x = bf16(res * rsqrt(mean(res^2) + eps) * norm_w), res = x_res [K] fp32 (the residual)
+//   input swiglu:   x = bf16(silu(g) * u) with [g | u] = x [2K] bf16 (the gate|up projection's output)
+// and with y_res set the epilogue adds to the fp32 residual instead of storing y: y_res[n] += (x . w_n).
 constexpr int kGemvMaxRows = 8;
+enum class GemvInput { plain, rms_norm, swiglu };
 struct GemvParams {
   const void* x;
   int64_t ldx;
@@ -162,6 +168,11 @@ struct GemvParams {
   void* y;
   int64_t ldy;
   int M, N, K;
+  GemvInput input = GemvInput::plain;
+  const float* x_res = nullptr;  // rms_norm: the residual row [K]
+  const void* norm_w = nullptr;  // rms_norm: [K] bf16
+  float eps = 0.f;
+  float* y_res = nullptr;  // non-null: y_res[n] += result (y unused)
 };
 cudaError_t gemv(const GemvParams& p, cudaStream_t stream);
 

@@ -93,26 +93,61 @@ struct GpuModel::Impl {
     int64_t row, tokens, start;
   };
 
-  // Runs all layers over T packed rows; returns the final-normed hidden states [T, H] bf16.
-  torch::Tensor forward_rows(const torch::Tensor& ids, const torch::Tensor& pos, const torch::Tensor& row_slots,
-                             const torch::Tensor& cu, const torch::Tensor& seq_slots, bool decode,
-                             const std::vector<SeqRows>& seqs) {
+  // The residual stream after the last layer. Batched rows: `u` holds the final-normed rows [T, H] bf16. One
+  // decode row (fused): every norm, the SwiGLU and every residual add run inside the GEMVs (ops_cuda.h), so
+  // only `res` [1, H] fp32 is kept and the head normalises it itself (head_logits).
+  struct Hidden {
+    torch::Tensor res, u;
+    bool fused = false;
+  };
+
+  // Whether every projection of this model can take the one-row fused GEMV (all widths multiples of 8).
+  bool fusable() const {
+    const int64_t H = c.hidden_size, I = c.intermediate_size;
+    return H % 8 == 0 && I % 8 == 0 && (int64_t(Hq) * HD) % 8 == 0 && di % 8 == 0;
+  }
+
+  torch::Tensor head_logits(const Hidden& h) {
+    return h.fused ? kc::norm_linear(h.res, final_norm, c.rms_norm_eps, lm_head) : kc::linear(h.u, lm_head);
+  }
+
+  // Runs all layers over T packed rows.
+  Hidden forward_rows(const torch::Tensor& ids, const torch::Tensor& pos, const torch::Tensor& row_slots,
+                      const torch::Tensor& cu, const torch::Tensor& seq_slots, bool decode, const std::vector<SeqRows>& seqs) {
     const int64_t T = ids.size(0), H = c.hidden_size;
-    auto res = embed.index_select(0, ids).to(torch::kFloat32).contiguous();
-    auto u = torch::empty({T, H}, bf16());
+    const double eps = c.rms_norm_eps;
+    Hidden h;
+    h.fused = decode && kc::fused_gemv(T) && fusable();
+    h.res = embed.index_select(0, ids).to(torch::kFloat32).contiguous();
+    auto& res = h.res;
     // Skipped blocks (drop_layer) are left out of the loop, so each norm is fused with the next kept layer's.
     std::vector<size_t> active;
     for (size_t li = 0; li < layers.size(); ++li)
       if (drops.empty() || drops[li] != LayerDrop::layer) active.push_back(li);
-    kc::rms_norm_residual(res, torch::Tensor(), active.empty() ? final_norm : layers[active[0]].in_norm, u, c.rms_norm_eps);
+    if (!h.fused) {
+      h.u = torch::empty({T, H}, bf16());
+      kc::rms_norm_residual(res, torch::Tensor(), active.empty() ? final_norm : layers[active[0]].in_norm, h.u, eps);
+    }
+    // norm -> projection: the fused GEMV normalises `res` itself; batched, `u` already holds the normed rows.
+    auto project = [&](const torch::Tensor& norm_w, const torch::Tensor& w) {
+      return h.fused ? kc::norm_linear(res, norm_w, eps, w) : kc::linear(h.u, w);
+    };
+    // projection -> residual (x undefined: nothing to add); batched, fused with the next norm into `u`.
+    auto add_residual = [&](const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& next_norm) {
+      if (h.fused) {
+        if (x.defined()) kc::linear_add_(x, w, res);
+        return;
+      }
+      kc::rms_norm_residual(res, x.defined() ? kc::linear(x, w) : torch::Tensor(), next_norm, h.u, eps);
+    };
     torch::Tensor lens;
     if (decode && A > 0) lens = (pos + 1).to(torch::kInt32);
     for (size_t ai = 0; ai < active.size(); ++ai) {
       auto& L = layers[active[ai]];
-      torch::Tensor mix;  // stays undefined for a dropped mixer: the residual gets nothing
       if (!drops.empty() && drops[active[ai]] == LayerDrop::mixer) {
+        add_residual(torch::Tensor(), torch::Tensor(), L.post_norm);  // the residual gets nothing
       } else if (L.kind == LayerKind::attention) {
-        auto qkv = kc::linear(u, L.w_qkv);
+        auto qkv = project(L.in_norm, L.w_qkv);
         auto q = torch::empty({T, int64_t(Hq) * HD}, bf16());
         auto kl = k_layer(L.index), vl = v_layer(L.index);
         kc::rope_kv_write(qkv, q, kl, vl, row_slots, pos, cos, sin, Hq, Hkv);
@@ -122,9 +157,9 @@ struct GpuModel::Impl {
         } else {
           for (const auto& s : seqs) attend_prefill(q, kl, vl, s, o);
         }
-        mix = kc::linear(o, L.w_o);
+        add_residual(o, L.w_o, L.post_norm);
       } else {
-        auto p = kc::linear(u, L.w_in);  // [T, rows + dt_rank]
+        auto p = project(L.in_norm, L.w_in);  // [T, rows + dt_rank]
         auto dt = kc::linear(p.narrow(1, rows_m2, c.ssm.dt_rank), L.w_dt);
         auto y = torch::empty({T, int64_t(di)}, bf16());
         kc::M2Tensors m = L.m2;
@@ -132,17 +167,19 @@ struct GpuModel::Impl {
         m.dt = dt;
         auto cl = conv[L.index], sl = ssm[L.index];
         kc::m2_scan(m, cl, sl, cu, seq_slots, dxb, y);
-        mix = kc::linear(y, L.w_out);
+        add_residual(y, L.w_out, L.post_norm);
       }
-      kc::rms_norm_residual(res, mix, L.post_norm, u, c.rms_norm_eps);
-      auto gu = kc::linear(u, L.w_gu);
-      auto act = torch::empty({T, int64_t(c.intermediate_size)}, bf16());
-      kc::swiglu(gu, act);
-      auto down = kc::linear(act, L.w_down);
-      const auto& next = ai + 1 < active.size() ? layers[active[ai + 1]].in_norm : final_norm;
-      kc::rms_norm_residual(res, down, next, u, c.rms_norm_eps);
+      auto gu = project(L.post_norm, L.w_gu);
+      if (h.fused) {
+        kc::swiglu_linear_add_(gu, L.w_down, res);
+      } else {
+        auto act = torch::empty({T, int64_t(c.intermediate_size)}, bf16());
+        kc::swiglu(gu, act);
+        const auto& next = ai + 1 < active.size() ? layers[active[ai + 1]].in_norm : final_norm;
+        kc::rms_norm_residual(res, kc::linear(act, L.w_down), next, h.u, eps);
+      }
     }
-    return u;
+    return h;
   }
 
   // Causal attention of a prefill chunk over its slot's cached keys; with a sliding window (c.sliding_window
@@ -222,8 +259,7 @@ struct GpuModel::Impl {
     auto pos = d_pos.narrow(0, 0, B);
     auto sl = d_slots.narrow(0, 0, B);
     auto cu = d_cu.narrow(0, 0, B + 1);
-    auto u = forward_rows(ids, pos, sl, cu, sl, true, {});
-    auto logits = kc::linear(u, lm_head);  // [B, V] bf16
+    auto logits = head_logits(forward_rows(ids, pos, sl, cu, sl, true, {}));  // [B, V] bf16
     auto toks = d_tokens.narrow(0, 0, B);
     auto lp = d_logprob.narrow(0, 0, B);
     // A row's random stream is a function of its request's seed and the position being sampled, so a
@@ -482,7 +518,7 @@ torch::Tensor GpuModel::prefill(const std::vector<int>& slots, const std::vector
   auto dev = im.dev;
   auto to_dev64 = [&](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kInt64).to(dev); };
   auto to_dev32 = [&](const std::vector<int32_t>& v) { return torch::tensor(v, torch::kInt32).to(dev); };
-  auto u = im.forward_rows(to_dev64(ids), to_dev32(pos), to_dev32(rslots), to_dev32(cu), to_dev32(sslots), false, seqs);
+  auto u = im.forward_rows(to_dev64(ids), to_dev32(pos), to_dev32(rslots), to_dev32(cu), to_dev32(sslots), false, seqs).u;
   if (all_rows) return kc::linear(u, im.lm_head).to(torch::kFloat32);
   auto lu = u.index_select(0, to_dev64(last));
   return kc::linear(lu, im.lm_head).to(torch::kFloat32);

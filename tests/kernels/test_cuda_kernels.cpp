@@ -400,6 +400,53 @@ TEST(CudaKernels, GemvMatchesMatmul) {
   kc::set_gemv_max_rows(1);
 }
 
+// The one-row decode step's fused projections against their unfused compositions and an fp32 reference:
+// RMSNorm in the GEMV's prologue, SwiGLU in the prologue + the residual add in the epilogue, the residual add
+// alone (with a column-slice x). Shapes: K not a multiple of 512, N not a multiple of a CTA's 16 rows, N large
+// enough that the persistent CTAs walk several row blocks, and K = 32768 (64 KB of input row in shared
+// memory, above the 48 KB default).
+TEST(CudaKernels, FusedGemvMatchesUnfused) {
+  NEED_CUDA();
+  torch::manual_seed(9);
+  struct Shape { int64_t N, K; };
+  for (const Shape sh : {Shape{6144, 5120}, Shape{28672, 5120}, Shape{4099, 136}, Shape{7, 16}, Shape{512, 32768}}) {
+    const std::string at = "N " + std::to_string(sh.N) + " K " + std::to_string(sh.K);
+    auto w = torch::randn({sh.N, sh.K}, cuda_bf16()) * 0.05;
+    auto wf = w.to(torch::kFloat32);
+    // RMSNorm prologue.
+    auto res = torch::randn({1, sh.K}, cuda_f32()) * 3;
+    auto norm_w = torch::rand({sh.K}, cuda_bf16()) + 0.5;
+    auto res_before = res.clone();
+    auto y = kc::norm_linear(res, norm_w, 1e-5, w);
+    EXPECT_TRUE(torch::equal(res, res_before)) << at << ": the norm prologue must not write the residual";
+    auto u = torch::empty({1, sh.K}, cuda_bf16());
+    auto res_copy = res.clone();
+    kc::rms_norm_residual(res_copy, Tensor(), norm_w, u, 1e-5);
+    EXPECT_LT(rel_err(y, torch::matmul(u.to(torch::kFloat32), wf.t())), 8e-3) << at << " (rms_norm)";
+    // SwiGLU prologue + residual add: gate|up [1, 2K] -> residual [1, N].
+    auto gu = torch::randn({1, 2 * sh.K}, cuda_bf16());
+    auto act = torch::empty({1, sh.K}, cuda_bf16());
+    kc::swiglu(gu, act);
+    auto r2 = torch::randn({1, sh.N}, cuda_f32());
+    auto r2_before = r2.clone();
+    kc::swiglu_linear_add_(gu, w, r2);
+    EXPECT_LT(rel_err(r2 - r2_before, torch::matmul(act.to(torch::kFloat32), wf.t())), 8e-3) << at << " (swiglu + add)";
+    // Residual add alone, x a column slice of a wider row.
+    auto wide = torch::randn({1, sh.K + 24}, cuda_bf16());
+    auto x = wide.narrow(1, 8, sh.K);
+    auto r3 = torch::randn({1, sh.N}, cuda_f32());
+    auto r3_before = r3.clone();
+    kc::linear_add_(x, w, r3);
+    EXPECT_LT(rel_err(r3 - r3_before, torch::matmul(x.to(torch::kFloat32), wf.t())), 8e-3) << at << " (add)";
+  }
+  // Only one row: two rows are refused, not computed wrong.
+  auto w = torch::randn({64, 64}, cuda_bf16());
+  auto two = torch::randn({2, 64}, cuda_f32());
+  EXPECT_THROW(kc::norm_linear(two, torch::ones({64}, cuda_bf16()), 1e-5, w), c10::Error);
+  EXPECT_TRUE(kc::fused_gemv(1));
+  EXPECT_FALSE(kc::fused_gemv(2));
+}
+
 // Programmatic dependent launch (kernels/cuda/pdl.cuh) overlaps each kernel with its predecessor's tail; a
 // kernel that read its input or wrote its output before pdl_wait() would race. A 24-block chain of the decode
 // path's kernels (GEMV -> SwiGLU -> GEMV -> RMSNorm + residual, big enough that the next kernel's CTAs are
