@@ -10,10 +10,11 @@
 namespace hb::cuda {
 
 // ---- launches -----------------------------------------------------------------------------------------
-// The decode path's kernels (GEMV, norms, RoPE, SwiGLU, decode attention, the m2 decode step) are launched
-// with programmatic dependent launch (kernels/cuda/pdl.cuh): each overlaps its predecessor's tail. On by
-// default; HYBENCH_CUDA_PDL=0 in the environment or set_programmatic_launch(false) launches them plainly
-// (A/B measurements, tests). Read at launch time: a CUDA graph keeps the mode it was captured with.
+// The decode path's kernels (GEMV, norms, RoPE, SwiGLU, decode attention, the m2 decode step) can be launched
+// with programmatic dependent launch (kernels/cuda/pdl.cuh): each then overlaps its predecessor's tail. Off by
+// default: on the H200 it made the one-row decode step slower (teacher 7.86 -> 8.10 ms, H-40 8.00 -> 8.47 ms,
+// 2026-12-04, docs/PERFORMANCE.md section 11). HYBENCH_CUDA_PDL=1 or set_programmatic_launch(true) turns it
+// on (A/B measurements, tests). Read at launch time: a CUDA graph keeps the mode it was captured with.
 void set_programmatic_launch(bool on);
 bool programmatic_launch();
 

@@ -1,4 +1,4 @@
-// The switch for programmatic dependent launch (pdl.cuh, hb_cuda.h): on unless HYBENCH_CUDA_PDL=0.
+// The switch for programmatic dependent launch (pdl.cuh, hb_cuda.h): off unless HYBENCH_CUDA_PDL=1.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -11,7 +11,7 @@ namespace {
 std::atomic<bool>& pdl_switch() {
   static std::atomic<bool> on{[] {
     const char* v = std::getenv("HYBENCH_CUDA_PDL");
-    return !(v && std::strcmp(v, "0") == 0);
+    return v && std::strcmp(v, "1") == 0;
   }()};
   return on;
 }

@@ -498,6 +498,7 @@ TEST(CudaKernels, ProgrammaticLaunchChainIsExact) {
     ASSERT_TRUE(torch::equal(plain, graphed.cpu())) << "graph replay " << rep;
   }
   EXPECT_TRUE(hb::cuda::programmatic_launch());
+  hb::cuda::set_programmatic_launch(false);  // the default
 }
 
 TEST(CudaKernels, SamplingGreedyAndTemperature) {
