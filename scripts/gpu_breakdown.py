@@ -29,7 +29,7 @@ import sys
 
 # First match wins: our own kernels before the library patterns that could also match them.
 CLASSES = [
-    ("gemv (hybench)", r"gemv_kernel"),
+    ("gemv (hybench)", r"gemv_kernel|gemv_fused_kernel"),
     ("weight GEMM (cuBLAS)", r"gemm|nvjet|xmma|cutlass|gemv|splitK|cublas"),
     ("attention", r"decode_attn|attn_combine|flash|fmha|sdpa|attention"),
     ("m2 mixer", r"m2_|conv1d|selective|ssm"),
