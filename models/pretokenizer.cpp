@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "harness/base/error.h"
+#include "models/unicode_normalize.h"
 
 namespace hb::models {
 namespace {
@@ -46,32 +47,22 @@ bool is_prefix(const Char& c) { return !is_crlf(c) && !is_letter(c) && !is_numbe
 // [^\s\p{L}\p{N}]
 bool is_punct(const Char& c) { return !is_space(c) && !is_letter(c) && !is_number(c); }
 
+// Invalid UTF-8 (utf8_sequence) becomes one U+FFFD of class "other" per byte.
 std::vector<Char> decode(std::string_view s) {
   std::vector<Char> out;
   out.reserve(s.size());
   size_t i = 0;
   while (i < s.size()) {
-    unsigned char b = static_cast<unsigned char>(s[i]);
-    uint32_t cp = b;
-    size_t len = 1;
-    if (b >= 0xC0 && b < 0xF8) {
-      len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-      cp = b & (0x3F >> (len - 1));
-      bool ok = i + len <= s.size();
-      for (size_t k = 1; ok && k < len; ++k) {
-        unsigned char cb = static_cast<unsigned char>(s[i + k]);
-        ok = (cb & 0xC0) == 0x80;
-        cp = (cp << 6) | (cb & 0x3F);
-      }
-      if (!ok) {
-        cp = 0xFFFD;
-        len = 1;
-      }
-    } else if (b >= 0x80) {
-      cp = 0xFFFD;  // stray continuation byte
-    }
+    uint32_t cp = 0;
+    size_t len = utf8_sequence(s, i, &cp);
     Char c{cp, static_cast<uint32_t>(i), 0};
-    c.cls = cp == 0xFFFD && len == 1 && b >= 0x80 ? kOther : category(cp);
+    if (len == 0) {
+      c.cp = 0xFFFD;
+      c.cls = kOther;
+      len = 1;
+    } else {
+      c.cls = category(cp);
+    }
     out.push_back(c);
     i += len;
   }

@@ -12,6 +12,7 @@
 #include "harness/base/files.h"
 #include "harness/base/strings.h"
 #include "models/normalizer.h"
+#include "models/pretokenizer.h"
 #include "models/tokenizer.h"
 #include "models/unicode_normalize.h"
 
@@ -322,6 +323,28 @@ TEST(Tokenizer, UnicodeTransformsKeepTokenizersRules) {
   const std::string bad = "a\xFF\xC3(e\xCC\x81";
   EXPECT_EQ(unicode_normalize(bad, NormalForm::nfc), "a\xFF\xC3(\xC3\xA9");
   EXPECT_EQ(unicode_lowercase("A\xFF"), "a\xFF");
+}
+
+// One UTF-8 decoder (utf8_sequence) serves the normalizers and the pre-tokenizer: invalid sequences (stray
+// continuation, truncated, overlong, surrogate, past U+10FFFF) are refused byte by byte, and the pre-tokenizer's
+// pieces still cover every input byte exactly once, in order.
+TEST(Tokenizer, InvalidUtf8IsDecodedOneWayEverywhere) {
+  uint32_t cp = 0;
+  EXPECT_EQ(utf8_sequence("\xE2\x82\xAC", 0, &cp), 3u);
+  EXPECT_EQ(cp, 0x20ACu);
+  EXPECT_EQ(utf8_sequence("\xF0\x9F\x98\x80", 0, &cp), 4u);
+  EXPECT_EQ(cp, 0x1F600u);
+  for (const char* bad : {"\x80", "\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF8\x88\x80\x80\x80"})
+    EXPECT_EQ(utf8_sequence(bad, 0, &cp), 0u) << "accepted an invalid sequence";
+  const std::string text = "ab\xC0\xAF cd\xED\xA0\x80\xE2\x82\xAC 12\xFF";
+  for (auto pattern : {PreTokenizerPattern::gpt2, PreTokenizerPattern::llama3, PreTokenizerPattern::tekken}) {
+    std::string joined;
+    for (auto piece : pretokenize(text, pattern)) joined += piece;
+    EXPECT_EQ(joined, text);
+  }
+  const auto pieces = pretokenize("a\xC0\xAF" "b", PreTokenizerPattern::gpt2);
+  ASSERT_EQ(pieces.size(), 3u);  // the overlong '/' is not decoded to a character: two bytes of "other"
+  EXPECT_EQ(pieces[1], "\xC0\xAF");
 }
 
 }  // namespace
