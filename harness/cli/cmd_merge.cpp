@@ -50,6 +50,19 @@ int run_merge(const MergeArgs& a) {
     }
     runner::aggregate_and_store(*suite, into, {run_id, model_id, suite_id});
   }
+  // Each run's status after the merge: the worst of its shards' parts (store/merge.cpp), so a failed shard
+  // shows here rather than hiding behind a finished one.
+  auto runs = into.reader().prepare(
+      "SELECT r.name, r.status, SUM(p.status = 'failed'), SUM(p.status = 'interrupted'), SUM(p.status = 'running'), "
+      "COUNT(p.part_key) FROM runs r LEFT JOIN run_parts p ON p.run_id = r.id GROUP BY r.id ORDER BY r.id");
+  while (runs.step()) {
+    std::printf("run '%s': %s", runs.text(0).c_str(), runs.text(1).c_str());
+    if (runs.int64(5) > 0)
+      std::printf(" (%lld parts: %lld failed, %lld interrupted, %lld unfinished)", static_cast<long long>(runs.int64(5)),
+                  static_cast<long long>(runs.int64(2)), static_cast<long long>(runs.int64(3)),
+                  static_cast<long long>(runs.int64(4)));
+    std::printf("\n");
+  }
   std::printf("merged %zu database(s) into %s; metrics recomputed for %zu group(s)\n", a.inputs.size(), a.into.c_str(),
               touched.size());
   return kExitOk;

@@ -1,6 +1,7 @@
 #include "harness/store/merge.h"
 
 #include <set>
+#include <string>
 
 #include "harness/base/error.h"
 #include "harness/base/files.h"
@@ -11,6 +12,11 @@ namespace hb::store {
 namespace {
 
 int64_t changes(Db& db) { return sqlite3_changes(db.handle()); }
+
+// SQL ranking a run or part status by how bad it is: failed > interrupted > running > finished.
+std::string status_rank(const std::string& expr) {
+  return "(CASE " + expr + " WHEN 'failed' THEN 3 WHEN 'interrupted' THEN 2 WHEN 'running' THEN 1 ELSE 0 END)";
+}
 
 // Columns of samples after the key, in schema order.
 const char* kSampleColumns =
@@ -108,9 +114,29 @@ MergeStats merge_database(Store& into, const std::string& source) {
             "JOIN run_map r ON r.src_id = p.run_id JOIN model_map m ON m.src_id = p.model_id "
             "JOIN main.perf_points d ON d.run_id = r.dst_id AND d.model_id = m.dst_id AND d.point_key = p.point_key");
     stats.traces = changes(db);
-    db.exec("INSERT OR IGNORE INTO main.run_parts(run_id, part_key, kind, config_json, config_hash, status, started_at, "
-            "ended_at) SELECT r.dst_id, p.part_key, p.kind, p.config_json, p.config_hash, p.status, p.started_at, "
-            "p.ended_at FROM src.run_parts p JOIN run_map r ON r.src_id = p.run_id");
+    // A part run by several shards (each one a slice of its items) has the worst status of its shards, and the
+    // run the worst of its parts (as Store::end_parts sums them up): a failed shard is never merged into a
+    // finished night.
+    db.exec("INSERT INTO main.run_parts(run_id, part_key, kind, config_json, config_hash, status, started_at, ended_at) "
+            "SELECT r.dst_id, p.part_key, p.kind, p.config_json, p.config_hash, p.status, p.started_at, p.ended_at "
+            "FROM src.run_parts p JOIN run_map r ON r.src_id = p.run_id WHERE true "
+            "ON CONFLICT(run_id, part_key) DO UPDATE SET "
+            "status = CASE WHEN " + status_rank("excluded.status") + " > " + status_rank("main.run_parts.status") +
+            " THEN excluded.status ELSE main.run_parts.status END, "
+            "started_at = min(main.run_parts.started_at, excluded.started_at), "
+            "ended_at = CASE WHEN main.run_parts.ended_at IS NULL OR excluded.ended_at IS NULL THEN NULL "
+            "ELSE max(main.run_parts.ended_at, excluded.ended_at) END");
+    db.exec("UPDATE main.runs SET status = (SELECT s.status FROM src.runs s WHERE s.name = main.runs.name) "
+            "WHERE name IN (SELECT name FROM src.runs) AND " +
+            status_rank("(SELECT s.status FROM src.runs s WHERE s.name = main.runs.name)") + " > " +
+            status_rank("main.runs.status"));
+    db.exec("UPDATE main.runs SET status = (SELECT CASE WHEN SUM(status='failed') > 0 THEN 'failed' "
+            "WHEN SUM(status='interrupted') > 0 THEN 'interrupted' WHEN SUM(status='running') > 0 THEN 'running' "
+            "ELSE 'finished' END FROM main.run_parts p WHERE p.run_id = main.runs.id) "
+            "WHERE id IN (SELECT dst_id FROM temp.run_map) AND EXISTS (SELECT 1 FROM main.run_parts p WHERE p.run_id = main.runs.id)");
+    db.exec("UPDATE main.runs SET ended_at = (SELECT max(s.ended_at) FROM src.runs s WHERE s.name = main.runs.name) "
+            "WHERE name IN (SELECT name FROM src.runs WHERE ended_at IS NOT NULL) AND ended_at IS NOT NULL AND "
+            "ended_at < (SELECT max(s.ended_at) FROM src.runs s WHERE s.name = main.runs.name)");
     auto q = db.prepare("SELECT run_id, model_id, suite_id FROM temp.touched");
     while (q.step()) stats.touched.emplace_back(q.int64(0), q.int64(1), q.int64(2));
     db.exec("DROP TABLE temp.run_map; DROP TABLE temp.model_map; DROP TABLE temp.suite_map; DROP TABLE temp.touched");

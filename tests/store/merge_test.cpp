@@ -85,6 +85,49 @@ TEST_F(MergeTest, ShardsCombineWithoutDuplicatesAndSuccessReplacesFailure) {
   EXPECT_EQ(count(into, "SELECT COUNT(*) FROM attempts WHERE item_id = '5'"), 2);
 }
 
+// Shards of a multi-part study (hybench run --shard): a part that failed in one shard and finished in the other
+// is failed in the merged database, and so is the run; a part only one shard ran keeps its status; merging in
+// either order gives the same. A failed night never merges into a finished one.
+TEST_F(MergeTest, AFailedShardKeepsThePartAndTheRunFailed) {
+  const nlohmann::json config = {{"study", "nightly"}};
+  auto shard = [&](const std::string& path, const std::string& gsm_status, bool with_math) {
+    Store s(path);
+    std::vector<RunPart> parts = {{"eval/teacher/gsm8k", "eval", {{"suite", "gsm8k"}}}};
+    if (with_math) parts.push_back({"eval/teacher/math500", "eval", {{"suite", "math500"}}});
+    auto run = s.open_run_parts("nightly", "study", config, parts);
+    s.end_parts(run.id, {parts[0]}, gsm_status);
+    if (with_math) s.end_parts(run.id, {parts[1]}, "finished");
+    s.flush();
+  };
+  shard(db("ok.db"), "finished", true);
+  shard(db("bad.db"), "failed", false);
+  for (const auto& order : {std::vector<std::string>{"ok.db", "bad.db"}, std::vector<std::string>{"bad.db", "ok.db"}}) {
+    const std::string target = db("merged_" + order[0]);
+    {
+      Store into(target);
+      for (const auto& f : order) merge_database(into, db(f));
+    }
+    Store into(target);
+    auto status = [&](const std::string& sql) {
+      auto q = into.reader().prepare(sql);
+      EXPECT_TRUE(q.step()) << sql;
+      return q.text(0);
+    };
+    EXPECT_EQ(status("SELECT status FROM run_parts WHERE part_key = 'eval/teacher/gsm8k'"), "failed") << order[0];
+    EXPECT_EQ(status("SELECT status FROM run_parts WHERE part_key = 'eval/teacher/math500'"), "finished") << order[0];
+    EXPECT_EQ(status("SELECT status FROM runs WHERE name = 'nightly'"), "failed") << order[0];
+    EXPECT_EQ(count(into, "SELECT COUNT(*) FROM runs WHERE ended_at IS NULL"), 0) << order[0];
+  }
+  // Two finished shards stay finished.
+  shard(db("ok2.db"), "finished", false);
+  Store both(db("both.db"));
+  merge_database(both, db("ok.db"));
+  merge_database(both, db("ok2.db"));
+  auto q = both.reader().prepare("SELECT status FROM runs");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.text(0), "finished");
+}
+
 TEST_F(MergeTest, ShardsOfDifferentStudiesAreRefused) {
   write_shard(db("a.db"), 0, 2);
   write_shard(db("b.db"), 2, 4, {}, {{"study", "other"}});
