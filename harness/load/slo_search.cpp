@@ -20,6 +20,18 @@ double median_of(std::vector<double> v) {
   return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// Mean requests in flight during a rate probe, by Little's law: the offered rate x the mean latency (the
+// measured completion rate is no estimate over a window of a few requests). Below kAloneInFlight the requests
+// hardly overlap, so a lower rate cannot change what each one sees.
+constexpr double kAloneInFlight = 0.25;
+double mean_in_flight(const Probe& p) {
+  const json& m = p.metrics;
+  if (!m.is_object() || !m.contains("e2e_ms") || !m["e2e_ms"].is_object() || !m["e2e_ms"].contains("mean") ||
+      !m["e2e_ms"]["mean"].is_number())
+    return -1;
+  return p.load.value * m["e2e_ms"]["mean"].get<double>() / 1000;
+}
+
 // Rates keep 3 significant digits so that point keys stay readable and a resumed search hits the same keys.
 double round_rate(double r) { return std::stod(fmt::format("{:.3g}", r)); }
 
@@ -42,6 +54,7 @@ json ShapeSearch::to_json() const {
           {"below", below ? probe_json(*below) : json(nullptr)},
           {"above", above ? probe_json(*above) : json(nullptr)},
           {"capped", capped},
+          {"alone_fails", alone_fails},
           {"probes", probes_json}};
 }
 
@@ -101,6 +114,15 @@ SearchOutcome search_max_load(Backend& backend, const SweepOptions& options, con
     } else {
       hi = v;
       while (v / 2 >= floor_load) {
+        // Rates: once a failing probe's requests ran (nearly) alone, halving only doubles the wait (100
+        // requests at 0.01 req/s take hours): the SLO is missed by a lone request.
+        const double in_flight = conc ? -1 : mean_in_flight(seen.at(round_rate(v)));
+        if (in_flight >= 0 && in_flight < kAloneInFlight) {
+          ss.alone_fails = true;
+          log_info("slo search {}: at {:g} req/s requests ran nearly alone ({:.2f} in flight on average) and still "
+                   "missed the SLO; lower rates are not probed", shape.str(), v, in_flight);
+          break;
+        }
         v = conc ? std::floor(v / 2) : v / 2;
         if (probe(v).pass) {
           lo = v;
@@ -156,9 +178,12 @@ std::string render_search(const std::vector<ShapeSearch>& shapes, const Slo& slo
       return fmt::format("{:g} ({:.1f}% met, goodput {:.2f} req/s)", p.load.value, p.attainment * 100, good);
     };
     if (!s.best) {
-      out += fmt::format("slo search {}: no {} meets {} at {} (lowest probe {})\n", s.shape.str(),
+      out += fmt::format("slo search {}: no {} meets {} at {} (lowest probe {}){}\n", s.shape.str(),
                          s.above ? s.above->load.kind_name() : std::string("load"), bounds, pct,
-                         s.above ? desc(*s.above) : std::string("-"));
+                         s.above ? desc(*s.above) : std::string("-"),
+                         s.alone_fails ? "; requests running alone already miss it: the server's single-request "
+                                         "latency is above the bound"
+                                       : "");
       continue;
     }
     out += fmt::format("slo search {}: highest {} meeting {} at {}: {}", s.shape.str(), s.best->load.kind_name(), bounds,

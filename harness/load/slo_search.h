@@ -2,8 +2,8 @@
 // `hybench sweep --concurrency auto` / `--rate auto` with `--slo ttft_p99=..,tpot_p99=..`: the highest load
 // whose requests meet the SLOs at the given percentile (DistServe-style goodput: the largest load with
 // attainment >= the percentile). Per shape: probe the start load and double it while it passes (rates are
-// halved first when the start fails), then bisect between the last passing and the first failing load
-// (concurrency to 1, rates to a relative precision). Every probe is a stored sweep point, so an interrupted
+// halved first when the start fails, until requests run nearly alone: a lower rate cannot help then), then
+// bisect between the last passing and the first failing load (concurrency to 1, rates to a relative precision). Every probe is a stored sweep point, so an interrupted
 // search resumes without re-measuring, and the answer comes with its neighbours.
 #include <functional>
 #include <optional>
@@ -37,6 +37,7 @@ struct ShapeSearch {
   std::optional<Probe> best;           // the highest passing load
   std::optional<Probe> below, above;   // its neighbours: next lower passing probe, lowest failing probe
   bool capped = false;                 // the highest allowed load passed: the answer may be higher
+  bool alone_fails = false;            // rates: a failing probe's requests barely overlapped; none lower probed
   nlohmann::json to_json() const;
 };
 

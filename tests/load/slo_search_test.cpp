@@ -137,5 +137,36 @@ TEST(SloSearch, NoLoadMeetsAnImpossibleSloAndAPercentileIsRequired) {
   EXPECT_THROW(search_max_load(*backend, o, s, nullptr, 0, 0), Error);
 }
 
+// `--rate auto` against an SLO that even a lone request misses (TPOT <= 1 ms; the server's is 10 ms): the rate
+// is halved only while requests still overlap. Once a failing probe ran with well under one request in flight
+// on average, lower rates are not probed (each would take twice as long: 100 requests at the 0.01 req/s floor
+// take hours) and the verdict says why.
+TEST(SloSearch, RateSearchStopsHalvingOnceRequestsRunAlone) {
+  LoadDependentServer lds;
+  openai::OpenAiOptions bo;
+  bo.base_urls = {lds.server_.base_url()};
+  bo.model_name = "loopback";
+  bo.api_key_env = "HB_TEST_UNSET_KEY_VARIABLE";
+  bo.max_attempts = 1;
+  auto backend = openai::make_openai_backend(bo);
+  SweepOptions o;
+  o.shapes = {{10, kTokens}};
+  o.requests = 4;
+  o.slo = parse_slo("tpot_p99=1");
+  SearchOptions s;
+  s.kind = LoadKind::rate;
+  s.start = 8;
+  s.max_load = 64;
+  auto out = search_max_load(*backend, o, s, nullptr, 0, 0);
+  ASSERT_EQ(out.shapes.size(), 1u);
+  const ShapeSearch& ss = out.shapes[0];
+  EXPECT_FALSE(ss.best);
+  EXPECT_TRUE(ss.alone_fails) << ss.to_json().dump();
+  for (const auto& p : ss.probes) EXPECT_GE(p.load.value, 0.5) << ss.to_json().dump();
+  EXPECT_LE(ss.probes.size(), 5u);
+  EXPECT_TRUE(ss.to_json()["alone_fails"].get<bool>());
+  EXPECT_NE(render_search(out.shapes, o.slo).find("requests running alone already miss it"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hb::load
