@@ -54,6 +54,16 @@ class LoadDependentServer {
   std::deque<int64_t> ends_;
 };
 
+// An OpenAI backend on the load-dependent server, one attempt per request.
+std::unique_ptr<hb::Backend> loopback_backend(LoadDependentServer& lds) {
+  openai::OpenAiOptions bo;
+  bo.base_urls = {lds.server_.base_url()};
+  bo.model_name = "loopback";
+  bo.api_key_env = "HB_TEST_UNSET_KEY_VARIABLE";
+  bo.max_attempts = 1;
+  return openai::make_openai_backend(bo);
+}
+
 TEST(SloSearch, FindsTheHighestConcurrencyMeetingTheSloStoresEveryProbeAndResumes) {
   char tmpl[] = "/tmp/hb_slo_search_XXXXXX";
   fs::path dir = ::mkdtemp(tmpl);
@@ -116,12 +126,7 @@ TEST(SloSearch, FindsTheHighestConcurrencyMeetingTheSloStoresEveryProbeAndResume
 
 TEST(SloSearch, NoLoadMeetsAnImpossibleSloAndAPercentileIsRequired) {
   LoadDependentServer lds;
-  openai::OpenAiOptions bo;
-  bo.base_urls = {lds.server_.base_url()};
-  bo.model_name = "loopback";
-  bo.api_key_env = "HB_TEST_UNSET_KEY_VARIABLE";
-  bo.max_attempts = 1;
-  auto backend = openai::make_openai_backend(bo);
+  auto backend = loopback_backend(lds);
   SweepOptions o;
   o.shapes = {{10, kTokens}};
   o.requests = 3;
@@ -143,12 +148,7 @@ TEST(SloSearch, NoLoadMeetsAnImpossibleSloAndAPercentileIsRequired) {
 // take hours) and the verdict says why.
 TEST(SloSearch, RateSearchStopsHalvingOnceRequestsRunAlone) {
   LoadDependentServer lds;
-  openai::OpenAiOptions bo;
-  bo.base_urls = {lds.server_.base_url()};
-  bo.model_name = "loopback";
-  bo.api_key_env = "HB_TEST_UNSET_KEY_VARIABLE";
-  bo.max_attempts = 1;
-  auto backend = openai::make_openai_backend(bo);
+  auto backend = loopback_backend(lds);
   SweepOptions o;
   o.shapes = {{10, kTokens}};
   o.requests = 4;
