@@ -1,9 +1,6 @@
 // hybench eval over all of GSM8K against the loopback server, killed with SIGKILL halfway and resumed:
 // exactly one sample per item at the end, and the second run requests only what was missing.
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +15,7 @@
 #include "child_process.h"
 #include "harness/base/files.h"
 #include "harness/store/sqlite.h"
+#include "tests/support/free_port.h"
 
 namespace hb::test {
 namespace {
@@ -160,28 +158,8 @@ TEST_F(EvalEndToEnd, ReportWritesSummaryFiles) {
   EXPECT_TRUE(fs::exists(path("rep/summary.md")));
 }
 
-// A port for a server whose URL must be known before it starts: below the kernel's ephemeral range (so no
-// outgoing connection of another process can hold it, as happened on a machine churning through ephemeral
-// ports), free at the time of asking. Candidates spread by the pid so that parallel tests do not collide.
-int free_port_below_ephemeral_range() {
-  for (int i = 0; i < 200; ++i) {
-    const int port = 20000 + static_cast<int>((::getpid() * 7 + i * 131) % 12000);  // 20000..31999
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) break;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) return port;
-  }
-  ADD_FAILURE() << "no free port in 20000..31999";
-  return 0;
-}
-
 TEST_F(EvalEndToEnd, LaunchedServerIsStartedUsedAndStopped) {
-  const int port = free_port_below_ephemeral_range();
+  const int port = hb::testing::free_port();
   std::string cmd = std::string(HB_BINARY_DIR) + "/hb_loopback_server --port " + std::to_string(port) + " --log " + path("launched.log");
   std::vector<std::string> args{std::string(HB_BINARY_DIR) + "/hybench", "eval", "--model", "launch:" + cmd,
                                 "--launch-url", "http://127.0.0.1:" + std::to_string(port) + "/v1", "--suite", "gsm8k",

@@ -23,6 +23,7 @@
 #include "harness/load/sweep.h"
 #include "harness/openai/openai_backend.h"
 #include "harness/store/store.h"
+#include "tests/support/free_port.h"
 #include "tests/support/loopback_server.h"
 
 namespace hb::load {
@@ -277,23 +278,6 @@ TEST(Sweep, ReplayedPromptsCycleAndKeepTheirOwnSampling) {
   }
 }
 
-// A port that nothing listens on now, chosen below the kernel's ephemeral range (32768-60999 here) so
-// that servers of concurrently running tests, which bind port 0, can never be handed the same one.
-int free_port() {
-  static std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::random_device{}()));
-  for (;;) {
-    int port = std::uniform_int_distribution<int>(20000, 32000)(rng);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    if (free) return port;
-  }
-}
-
 // The server answers /health (io thread) a moment before its main thread logs "listening on".
 void wait_for_log_line(const std::string& path, const std::string& text) {
   for (int i = 0; i < 300; ++i) {
@@ -309,7 +293,7 @@ TEST(LaunchedServer, CommandThatExitsAtOnceFailsWithItsLog) {
   TempDir dir;
   LaunchOptions lo;
   lo.command = "echo 'model file missing' >&2; exit 3";
-  lo.url = "http://127.0.0.1:" + std::to_string(free_port()) + "/v1";
+  lo.url = "http://127.0.0.1:" + std::to_string(hb::testing::free_port()) + "/v1";
   lo.log_path = (dir.path / "server.log").string();
   LaunchedServer s(lo);
   try {
@@ -325,7 +309,7 @@ TEST(LaunchedServer, NeverHealthyTimesOutAndIsStopped) {
   TempDir dir;
   LaunchOptions lo;
   lo.command = "echo loading; exec sleep 30";
-  lo.url = "http://127.0.0.1:" + std::to_string(free_port()) + "/v1";
+  lo.url = "http://127.0.0.1:" + std::to_string(hb::testing::free_port()) + "/v1";
   lo.log_path = (dir.path / "server.log").string();
   lo.ready_timeout_s = 0.8;
   lo.stop_grace_s = 2;
@@ -346,7 +330,7 @@ TEST(LaunchedServer, HealthyServerServesASweepAndIsStopped) {
   const std::string bin = std::string(HB_BINARY_DIR) + "/hb_loopback_server";
   if (!fs::exists(bin)) GTEST_SKIP() << bin << " not built";
   TempDir dir;
-  int port = free_port();
+  int port = hb::testing::free_port();
   LaunchOptions lo;
   lo.command = "exec " + bin + " --port " + std::to_string(port) + " --mode schedule --tokens 4";
   lo.url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
@@ -374,7 +358,7 @@ TEST(LaunchedServer, DeathDuringTheRunIsReported) {
   const std::string bin = std::string(HB_BINARY_DIR) + "/hb_loopback_server";
   if (!fs::exists(bin)) GTEST_SKIP() << bin << " not built";
   TempDir dir;
-  int port = free_port();
+  int port = hb::testing::free_port();
   LaunchOptions lo;
   lo.command = "exec " + bin + " --port " + std::to_string(port);
   lo.url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
@@ -405,7 +389,7 @@ TEST(LaunchedBackend, ServesWhileTheServerRunsThenFailsFastAndStopsIt) {
   const std::string bin = std::string(HB_BINARY_DIR) + "/hb_loopback_server";
   if (!fs::exists(bin)) GTEST_SKIP() << bin << " not built";
   TempDir dir;
-  int port = free_port();
+  int port = hb::testing::free_port();
   LaunchOptions lo;
   lo.command = "exec " + bin + " --port " + std::to_string(port);
   lo.url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
