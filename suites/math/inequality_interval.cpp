@@ -26,6 +26,8 @@ struct Piece {
 
 // The relation operator at s[i], with its length; none when s[i] does not start one.
 std::optional<Rel> relation_at(std::string_view s, size_t i, size_t& len) {
+  // Every relation starts with one of these: most positions are rejected without a comparison.
+  if (i >= s.size() || (s[i] != '\\' && s[i] != '<' && s[i] != '>' && s[i] != '!')) return std::nullopt;
   struct Op {
     const char* text;
     Rel rel;
