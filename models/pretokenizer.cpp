@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "harness/base/error.h"
-#include "models/unicode_normalize.h"
+#include "harness/base/strings.h"
 
 namespace hb::models {
 namespace {
@@ -54,7 +54,7 @@ std::vector<Char> decode(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     uint32_t cp = 0;
-    size_t len = utf8_sequence(s, i, &cp);
+    size_t len = hb::utf8_sequence(s, i, &cp);
     Char c{cp, static_cast<uint32_t>(i), 0};
     if (len == 0) {
       c.cp = 0xFFFD;

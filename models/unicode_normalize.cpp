@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "harness/base/strings.h"
+
 namespace hb::models {
 namespace {
 
@@ -107,29 +109,13 @@ uint32_t simple_lowercase(uint32_t cp) {
 
 }  // namespace
 
-size_t utf8_sequence(std::string_view s, size_t i, uint32_t* cp) {
-  const unsigned char b = static_cast<unsigned char>(s[i]);
-  const size_t len = b < 0x80 ? 1 : (b >= 0xC2 && b < 0xE0) ? 2 : (b >= 0xE0 && b < 0xF0) ? 3 : (b >= 0xF0 && b < 0xF5) ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  uint32_t v = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
-  for (size_t k = 1; k < len; ++k) {
-    const unsigned char c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (c & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not valid UTF-8 either.
-  if ((len == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) || (len == 4 && (v < 0x10000 || v > 0x10FFFF))) return 0;
-  *cp = v;
-  return len;
-}
-
 std::vector<uint32_t> utf8_code_points(std::string_view s) {
   std::vector<uint32_t> out;
   out.reserve(s.size());
   size_t i = 0;
   while (i < s.size()) {
     uint32_t cp = 0;
-    const size_t len = utf8_sequence(s, i, &cp);
+    const size_t len = hb::utf8_sequence(s, i, &cp);
     if (len == 0) {
       out.push_back(kRawByteBase + static_cast<unsigned char>(s[i]));
       ++i;

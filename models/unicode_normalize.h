@@ -18,11 +18,7 @@ namespace hb::models {
 
 enum class NormalForm { nfc, nfd, nfkc, nfkd };
 
-// The UTF-8 sequence starting at text[i]: its length (1-4) with *cp set, or 0 when the byte at i does not
-// start a valid sequence (a stray continuation byte, a truncated sequence, an overlong form, a surrogate, a
-// value past U+10FFFF). The one decoder of the tokenizer: normalizers and the pre-tokenizer both use it.
-size_t utf8_sequence(std::string_view text, size_t i, uint32_t* cp);
-// Code points of `text`; an invalid byte b becomes kRawByteBase + b.
+// Code points of `text` (hb::utf8_sequence); an invalid byte b becomes kRawByteBase + b.
 constexpr uint32_t kRawByteBase = 0x110000;
 std::vector<uint32_t> utf8_code_points(std::string_view text);
 void append_utf8(uint32_t cp, std::string& out);  // kRawByteBase + b appends the byte b

@@ -76,29 +76,28 @@ std::string did_you_mean(std::string_view given, const std::vector<std::string>&
   return "did you mean '" + best + "'?";
 }
 
-namespace {
-// Returns the length of the valid UTF-8 sequence starting at s[i], or 0 when invalid/incomplete.
-size_t utf8_seq_len(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n;
-  if (c < 0x80) return 1;
-  if ((c >> 5) == 0x6) n = 2;
-  else if ((c >> 4) == 0xE) n = 3;
-  else if ((c >> 3) == 0x1E) n = 4;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
-  if (n == 2 && c < 0xC2) return 0;  // overlong
-  return n;
+size_t utf8_sequence(std::string_view s, size_t i, uint32_t* cp) {
+  const unsigned char b = static_cast<unsigned char>(s[i]);
+  const size_t len = b < 0x80 ? 1 : (b >= 0xC2 && b < 0xE0) ? 2 : (b >= 0xE0 && b < 0xF0) ? 3 : (b >= 0xF0 && b < 0xF5) ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  uint32_t v = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+  for (size_t k = 1; k < len; ++k) {
+    const unsigned char c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (c & 0x3F);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are not valid UTF-8 either.
+  if ((len == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) || (len == 4 && (v < 0x10000 || v > 0x10FFFF))) return 0;
+  *cp = v;
+  return len;
 }
-}  // namespace
 
 std::string sanitize_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    size_t n = utf8_seq_len(s, i);
+    uint32_t cp = 0;
+    const size_t n = utf8_sequence(s, i, &cp);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
       ++i;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 namespace hb {
 namespace {
 
@@ -27,6 +29,16 @@ TEST(Strings, SanitizeUtf8ReplacesInvalidBytes) {
   EXPECT_EQ(sanitize_utf8("ok \xC3\xA9"), "ok \xC3\xA9");
   EXPECT_EQ(sanitize_utf8("bad \xFF!"), "bad \xEF\xBF\xBD!");
   EXPECT_EQ(sanitize_utf8("cut \xE2\x82"), "cut \xEF\xBF\xBD\xEF\xBF\xBD");
+  // Surrogates and overlong 3/4-byte forms are not UTF-8 either: nlohmann::json refuses to dump them (a model
+  // that streams one would have made storing its completion throw), so every byte of them is replaced.
+  for (const std::string bad : {"\xED\xA0\x80", "\xE0\x80\xAF", "\xF0\x80\x80\xAF", "\xF4\x90\x80\x80"}) {
+    const std::string clean = sanitize_utf8("a" + bad + "b");
+    std::string want = "a";
+    for (size_t i = 0; i < bad.size(); ++i) want += "\xEF\xBF\xBD";
+    EXPECT_EQ(clean, want + "b");
+    EXPECT_NO_THROW(nlohmann::json(clean).dump());
+    EXPECT_THROW(nlohmann::json("a" + bad + "b").dump(), nlohmann::json::exception);
+  }
 }
 
 TEST(Strings, Utf8CompletePrefixStopsBeforeASplitCharacter) {
