@@ -22,6 +22,7 @@ int run_merge(const MergeArgs& a) {
     if (in == a.into) throw Error(ErrorCode::usage, "merge input '" + in + "' is also the --into target; name another file");
   store::Store into(a.into);
   std::set<std::tuple<int64_t, int64_t, int64_t>> touched;
+  std::set<int64_t> merged_runs;
   for (const auto& in : a.inputs) {
     auto st = store::merge_database(into, in);
     std::printf("%s: +%lld runs, +%lld models, +%lld suites, +%lld samples, +%lld perf points, +%lld traces\n", in.c_str(),
@@ -29,6 +30,7 @@ int run_merge(const MergeArgs& a) {
                 static_cast<long long>(st.samples), static_cast<long long>(st.perf_points),
                 static_cast<long long>(st.traces));
     touched.insert(st.touched.begin(), st.touched.end());
+    merged_runs.insert(st.run_ids.begin(), st.run_ids.end());
   }
   // Metrics of each merged group are recomputed over the union of the shards' samples.
   for (const auto& [run_id, model_id, suite_id] : touched) {
@@ -50,17 +52,18 @@ int run_merge(const MergeArgs& a) {
     }
     runner::aggregate_and_store(*suite, into, {run_id, model_id, suite_id});
   }
-  // Each run's status after the merge: the worst of its shards' parts (store/merge.cpp), so a failed shard
-  // shows here rather than hiding behind a finished one.
-  auto runs = into.reader().prepare(
-      "SELECT r.name, r.status, SUM(p.status = 'failed'), SUM(p.status = 'interrupted'), SUM(p.status = 'running'), "
-      "COUNT(p.part_key) FROM runs r LEFT JOIN run_parts p ON p.run_id = r.id GROUP BY r.id ORDER BY r.id");
-  while (runs.step()) {
-    std::printf("run '%s': %s", runs.text(0).c_str(), runs.text(1).c_str());
-    if (runs.int64(5) > 0)
-      std::printf(" (%lld parts: %lld failed, %lld interrupted, %lld unfinished)", static_cast<long long>(runs.int64(5)),
-                  static_cast<long long>(runs.int64(2)), static_cast<long long>(runs.int64(3)),
-                  static_cast<long long>(runs.int64(4)));
+  // The status of each merged run: the worst of its shards' parts (store/merge.cpp), so a failed shard shows
+  // here rather than hiding behind a finished one.
+  for (int64_t run_id : merged_runs) {
+    auto q = into.reader().prepare(
+        "SELECT r.name, r.status, COUNT(p.part_key), SUM(p.status = 'failed'), SUM(p.status = 'interrupted'), "
+        "SUM(p.status = 'running') FROM runs r LEFT JOIN run_parts p ON p.run_id = r.id WHERE r.id = ? GROUP BY r.id");
+    q.bind(1, run_id);
+    if (!q.step()) continue;
+    std::printf("run '%s': %s", q.text(0).c_str(), q.text(1).c_str());
+    if (q.int64(2) > 0)
+      std::printf(" (%lld parts: %lld failed, %lld interrupted, %lld unfinished)", static_cast<long long>(q.int64(2)),
+                  static_cast<long long>(q.int64(3)), static_cast<long long>(q.int64(4)), static_cast<long long>(q.int64(5)));
     std::printf("\n");
   }
   std::printf("merged %zu database(s) into %s; metrics recomputed for %zu group(s)\n", a.inputs.size(), a.into.c_str(),

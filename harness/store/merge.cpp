@@ -5,6 +5,7 @@
 
 #include "harness/base/error.h"
 #include "harness/base/files.h"
+#include "harness/store/run_status.h"
 #include "harness/store/sqlite.h"
 #include "harness/store/store.h"
 
@@ -12,11 +13,6 @@ namespace hb::store {
 namespace {
 
 int64_t changes(Db& db) { return sqlite3_changes(db.handle()); }
-
-// SQL ranking a run or part status by how bad it is: failed > interrupted > running > finished.
-std::string status_rank(const std::string& expr) {
-  return "(CASE " + expr + " WHEN 'failed' THEN 3 WHEN 'interrupted' THEN 2 WHEN 'running' THEN 1 ELSE 0 END)";
-}
 
 // Columns of samples after the key, in schema order.
 const char* kSampleColumns =
@@ -121,22 +117,24 @@ MergeStats merge_database(Store& into, const std::string& source) {
             "SELECT r.dst_id, p.part_key, p.kind, p.config_json, p.config_hash, p.status, p.started_at, p.ended_at "
             "FROM src.run_parts p JOIN run_map r ON r.src_id = p.run_id WHERE true "
             "ON CONFLICT(run_id, part_key) DO UPDATE SET "
-            "status = CASE WHEN " + status_rank("excluded.status") + " > " + status_rank("main.run_parts.status") +
+            "status = CASE WHEN " + status_rank_sql("excluded.status") + " > " + status_rank_sql("main.run_parts.status") +
             " THEN excluded.status ELSE main.run_parts.status END, "
             "started_at = min(main.run_parts.started_at, excluded.started_at), "
             "ended_at = CASE WHEN main.run_parts.ended_at IS NULL OR excluded.ended_at IS NULL THEN NULL "
             "ELSE max(main.run_parts.ended_at, excluded.ended_at) END");
     db.exec("UPDATE main.runs SET status = (SELECT s.status FROM src.runs s WHERE s.name = main.runs.name) "
             "WHERE name IN (SELECT name FROM src.runs) AND " +
-            status_rank("(SELECT s.status FROM src.runs s WHERE s.name = main.runs.name)") + " > " +
-            status_rank("main.runs.status"));
-    db.exec("UPDATE main.runs SET status = (SELECT CASE WHEN SUM(status='failed') > 0 THEN 'failed' "
-            "WHEN SUM(status='interrupted') > 0 THEN 'interrupted' WHEN SUM(status='running') > 0 THEN 'running' "
-            "ELSE 'finished' END FROM main.run_parts p WHERE p.run_id = main.runs.id) "
-            "WHERE id IN (SELECT dst_id FROM temp.run_map) AND EXISTS (SELECT 1 FROM main.run_parts p WHERE p.run_id = main.runs.id)");
-    db.exec("UPDATE main.runs SET ended_at = (SELECT max(s.ended_at) FROM src.runs s WHERE s.name = main.runs.name) "
-            "WHERE name IN (SELECT name FROM src.runs WHERE ended_at IS NOT NULL) AND ended_at IS NOT NULL AND "
-            "ended_at < (SELECT max(s.ended_at) FROM src.runs s WHERE s.name = main.runs.name)");
+            status_rank_sql("(SELECT s.status FROM src.runs s WHERE s.name = main.runs.name)") + " > " +
+            status_rank_sql("main.runs.status"));
+    db.exec(std::string("UPDATE main.runs SET status = (SELECT ") + kWorstStatusSql +
+            " FROM main.run_parts p WHERE p.run_id = main.runs.id) WHERE id IN (SELECT dst_id FROM temp.run_map) AND "
+            "EXISTS (SELECT 1 FROM main.run_parts p WHERE p.run_id = main.runs.id)");
+    // Ended when every shard ended, at the last end; a run still running has no end.
+    db.exec("UPDATE main.runs SET ended_at = CASE WHEN status = 'running' OR ended_at IS NULL THEN NULL ELSE "
+            "max(ended_at, (SELECT max(s.ended_at) FROM src.runs s WHERE s.name = main.runs.name)) END "
+            "WHERE id IN (SELECT dst_id FROM temp.run_map)");
+    auto merged_runs = db.prepare("SELECT DISTINCT dst_id FROM temp.run_map ORDER BY dst_id");
+    while (merged_runs.step()) stats.run_ids.push_back(merged_runs.int64(0));
     auto q = db.prepare("SELECT run_id, model_id, suite_id FROM temp.touched");
     while (q.step()) stats.touched.emplace_back(q.int64(0), q.int64(1), q.int64(2));
     db.exec("DROP TABLE temp.run_map; DROP TABLE temp.model_map; DROP TABLE temp.suite_map; DROP TABLE temp.touched");

@@ -15,6 +15,7 @@ struct MergeStats {
   int64_t runs = 0, models = 0, suites = 0, samples = 0, perf_points = 0, traces = 0;
   // (run_id, model_id, suite_id) groups whose samples changed: their metrics must be recomputed.
   std::vector<std::tuple<int64_t, int64_t, int64_t>> touched;
+  std::vector<int64_t> run_ids;  // the target's ids of the runs this source held
 };
 
 // Merges `source` into the database of `into`. A run present in both with another config hash is an

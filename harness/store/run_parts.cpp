@@ -8,6 +8,7 @@
 #include "harness/base/error.h"
 #include "harness/base/hash.h"
 #include "harness/base/redact.h"
+#include "harness/store/run_status.h"
 #include "harness/store/store.h"
 
 namespace hb::store {
@@ -101,9 +102,7 @@ void Store::end_parts(int64_t run_id, const std::vector<RunPart>& parts, const s
           .bind(4, part.key)
           .run();
     // The run's status summarises its parts: one failed part makes the night failed.
-    auto q = db.prepare(
-        "SELECT CASE WHEN SUM(status='failed') > 0 THEN 'failed' WHEN SUM(status='interrupted') > 0 THEN 'interrupted' "
-        "WHEN SUM(status='running') > 0 THEN 'running' ELSE 'finished' END FROM run_parts WHERE run_id=?");
+    auto q = db.prepare(std::string("SELECT ") + kWorstStatusSql + " FROM run_parts WHERE run_id=?");
     q.bind(1, run_id);
     std::string overall = q.step() ? q.text(0) : status;
     auto u = db.prepare("UPDATE runs SET status=?, ended_at=? WHERE id=?");
