@@ -197,7 +197,6 @@ torch::Tensor norm_linear(const torch::Tensor& residual, const torch::Tensor& no
   auto p = fused_params(w, K);
   auto y = torch::empty({1, w.size(0)}, w.options());
   p.input = hb::cuda::GemvInput::rms_norm;
-  p.x = norm_w.data_ptr();  // unused by the kernel; alignment-checked
   p.x_res = residual.data_ptr<float>();
   p.norm_w = norm_w.data_ptr();
   p.eps = float(eps);
@@ -213,14 +212,14 @@ void linear_add_(const torch::Tensor& x, const torch::Tensor& w, torch::Tensor& 
   need_residual_row(residual, w.size(0));
   auto p = fused_params(w, x.size(1));
   p.x = x.data_ptr();
-  p.ldx = x.stride(0) % 8 == 0 ? x.stride(0) : 0;
+  p.ldx = x.stride(0);
   p.y_res = residual.data_ptr<float>();
   check(hb::cuda::gemv(p, stream()), "gemv (residual add)");
 }
 
 void swiglu_linear_add_(const torch::Tensor& gate_up, const torch::Tensor& w, torch::Tensor& residual) {
   need_contig(gate_up, torch::kBFloat16, "gate_up");
-  TORCH_CHECK(gate_up.numel() % 2 == 0, "gate_up must be [1, 2K]");
+  TORCH_CHECK(gate_up.dim() == 2 && gate_up.size(0) == 1 && gate_up.size(1) % 2 == 0, "swiglu_linear_add_: gate_up must be [1, 2K]");
   need_residual_row(residual, w.size(0));
   auto p = fused_params(w, gate_up.numel() / 2);
   p.input = hb::cuda::GemvInput::swiglu;

@@ -267,18 +267,20 @@ cudaError_t launch_plain(const GemvParams& p, cudaStream_t stream) {
 }  // namespace
 
 cudaError_t gemv(const GemvParams& p, cudaStream_t stream) {
-  if (p.K % 8 != 0 || p.ldx % 8 != 0 || p.ldw % 8 != 0 || p.N <= 0) return cudaErrorInvalidValue;
-  if (reinterpret_cast<uintptr_t>(p.x) % 16 != 0 || reinterpret_cast<uintptr_t>(p.w) % 16 != 0) return cudaErrorInvalidValue;
-  const bool fused = p.input != GemvInput::plain || p.y_res;
-  if (fused && p.M != 1) return cudaErrorInvalidValue;
+  auto aligned = [](const void* ptr) { return ptr && reinterpret_cast<uintptr_t>(ptr) % 16 == 0; };
+  if (p.K % 8 != 0 || p.ldw % 8 != 0 || p.N <= 0 || !aligned(p.w)) return cudaErrorInvalidValue;
+  if ((p.input != GemvInput::plain || p.y_res) && p.M != 1) return cudaErrorInvalidValue;
+  // Each input checks only what it reads (x's row stride matters only with several rows).
   switch (p.input) {
     case GemvInput::rms_norm:
-      if (!p.x_res || !p.norm_w || reinterpret_cast<uintptr_t>(p.x_res) % 16 != 0 || reinterpret_cast<uintptr_t>(p.norm_w) % 16 != 0)
-        return cudaErrorInvalidValue;
+      if (!aligned(p.x_res) || !aligned(p.norm_w)) return cudaErrorInvalidValue;
       return p.y_res ? launch<1, GemvInput::rms_norm, true>(p, stream) : launch<1, GemvInput::rms_norm, false>(p, stream);
     case GemvInput::swiglu:
+      if (!aligned(p.x)) return cudaErrorInvalidValue;
       return p.y_res ? launch<1, GemvInput::swiglu, true>(p, stream) : launch<1, GemvInput::swiglu, false>(p, stream);
-    case GemvInput::plain: break;
+    case GemvInput::plain:
+      if (!aligned(p.x) || (p.M > 1 && p.ldx % 8 != 0)) return cudaErrorInvalidValue;
+      break;
   }
   switch (p.M) {
     case 1: return launch_plain<1>(p, stream);

@@ -153,10 +153,12 @@ void set_sample_force_bisection(bool on);
 
 // ---- weight-streaming GEMM for few rows (kernels/cuda/gemv.cu) ------------------------------------------
 // y[M, N] = x[M, K] . w[N, K]^T, bf16 in and out, fp32 accumulation; 1 <= M <= kGemvMaxRows, K % 8 == 0,
-// row strides (elements) multiples of 8 and x, w 16-byte aligned (else cudaErrorInvalidValue).
+// w's row stride (and x's with M > 1) a multiple of 8 elements, x and w 16-byte aligned (else
+// cudaErrorInvalidValue).
 // Fusions for the one-row decode step (M == 1 only, else cudaErrorInvalidValue): the input row is built in
 // shared memory by every CTA from what the previous kernel left (no separate norm / activation kernel):
-//   input rms_norm: x = bf16(res * rsqrt(mean(res^2) + eps) * norm_w), res = x_res [K] fp32 (the residual)
+//   input rms_norm: x = bf16(res * rsqrt(mean(res^2) + eps) * norm_w), res = x_res [K] fp32 (the residual);
+//                   p.x is not read
 //   input swiglu:   x = bf16(silu(g) * u) with [g | u] = x [2K] bf16 (the gate|up projection's output)
 // and with y_res set the epilogue adds to the fp32 residual instead of storing y: y_res[n] += (x . w_n).
 constexpr int kGemvMaxRows = 8;
