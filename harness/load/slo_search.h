@@ -3,8 +3,9 @@
 // whose requests meet the SLOs at the given percentile (DistServe-style goodput: the largest load with
 // attainment >= the percentile). Per shape: probe the start load and double it while it passes (rates are
 // halved first when the start fails, until requests run nearly alone: a lower rate cannot help then), then
-// bisect between the last passing and the first failing load (concurrency to 1, rates to a relative precision). Every probe is a stored sweep point, so an interrupted
-// search resumes without re-measuring, and the answer comes with its neighbours.
+// bisect between the last passing and the first failing load (concurrency to 1, rates to a relative precision).
+// Every probe is a stored sweep point, so an interrupted search resumes without re-measuring, and the answer
+// comes with its neighbours.
 #include <functional>
 #include <optional>
 #include <vector>

@@ -14,7 +14,7 @@ namespace hb::cuda {
 // with programmatic dependent launch (kernels/cuda/pdl.cuh): each then overlaps its predecessor's tail. Off by
 // default: on the H200 it made the one-row decode step slower (teacher 7.86 -> 8.10 ms, H-40 8.00 -> 8.47 ms,
 // 2026-12-04, docs/PERFORMANCE.md section 11). HYBENCH_CUDA_PDL=1 or set_programmatic_launch(true) turns it
-// on (A/B measurements, tests). Read at launch time: a CUDA graph keeps the mode it was captured with.
+// on (A/B measurements, tests); any other value of the variable leaves it off. Read at launch time: a CUDA graph keeps the mode it was captured with.
 void set_programmatic_launch(bool on);
 bool programmatic_launch();
 
