@@ -237,6 +237,7 @@ cudaError_t launch(const GemvParams& p, cudaStream_t stream) {
     auto kernel = gemv_fused_kernel<IN, ADD>;
     // Fused input: one persistent wave, the input row in dynamic shared memory.
     const size_t smem = size_t(p.K) * 2;
+    // Cached per instantiation for the current device (the engine drives one GPU per process).
     static int resident = 0;  // CTAs of this instantiation per SM at its largest shared memory so far
     static size_t resident_smem = 0;
     if (smem > resident_smem) {
