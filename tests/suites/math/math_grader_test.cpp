@@ -131,5 +131,19 @@ TEST(MathGrader, HostileWholeTextsAreFast) {
   }
 }
 
+// Factorials of 10^6 cost a million multiplications per prime on the exact (modular) path; a sum of 150
+// of them took 3.9 s to grade before the path had one budget per expression.
+TEST(MathGrader, HostileFactorialAnswersAreBounded) {
+  std::string many;
+  for (int i = 0; i < 150; ++i) many += (i ? "+" : "") + std::string("999999!");
+  for (const auto& [gold, pred] : std::vector<std::pair<std::string, std::string>>{{many, many + "+1"}, {"1", many}}) {
+    auto start = std::chrono::steady_clock::now();
+    MathVerdict v = math_equal(gold, pred);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(ms, 1000.0);
+    EXPECT_FALSE(v.equal) << v.reason;
+  }
+}
+
 }  // namespace
 }  // namespace hb::suites::math
