@@ -169,6 +169,31 @@ BENCHMARK(BM_Linear)->ArgNames({"M", "N", "K", "gemv"})
     ->ArgsProduct({{1, 4, 8}, {6144, 28672}, {5120}, {0, 1}})->ArgsProduct({{1, 8}, {5120}, {4096, 14336}, {0, 1}})
     ->ArgsProduct({{1}, {131072}, {5120}, {0, 1}})->UseManualTime()->Unit(benchmark::kMicrosecond);
 
+// The one-row step's fused projections (ops_cuda.h): RMSNorm -> q|k|v (0) and gate|up (1), SwiGLU -> down +
+// residual (2), o + residual (3). Against BM_Linear's plain GEMV on the same shape: the cost of the prologue
+// (the input row built in shared memory by every CTA) and of the fp32 residual epilogue.
+void BM_FusedLinear(benchmark::State& st) {
+  if (!torch::cuda::is_available()) return st.SkipWithError("no CUDA device");
+  const int kind = int(st.range(0));
+  const int64_t H = 5120, I = 14336;
+  const int64_t N = kind == 0 ? 6144 : kind == 1 ? 2 * I : H, K = kind == 2 ? I : kind == 3 ? 4096 : H;
+  const double bytes = double(N) * double(K) * 2.0;
+  const int R = rotations(bytes);
+  std::vector<torch::Tensor> ws;
+  for (int r = 0; r < R; ++r) ws.push_back(torch::randn({N, K}, bf16()));
+  auto residual = torch::randn({1, kind >= 2 ? N : H}, f32());
+  auto norm_w = torch::ones({H}, bf16());
+  auto gate_up = torch::randn({1, 2 * I}, bf16());
+  auto x = torch::randn({1, K}, bf16());
+  time_it(st, bytes, 2.0 * double(N) * double(K), [&](int i) {
+    const auto& w = ws[size_t(i % R)];
+    if (kind <= 1) kc::norm_linear(residual, norm_w, 1e-5, w);
+    else if (kind == 2) kc::swiglu_linear_add_(gate_up, w, residual);
+    else kc::linear_add_(x, w, residual);
+  });
+}
+BENCHMARK(BM_FusedLinear)->ArgNames({"kind"})->DenseRange(0, 3)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
 void BM_RmsNormResidual(benchmark::State& st) {
   const int T = int(st.range(0)), H = 5120;
   auto res = torch::randn({T, H}, f32());
