@@ -26,6 +26,27 @@ NodePtr reciprocal(NodePtr den) {
   return make2(NodeKind::pow, std::move(den), make(NodeKind::number, "-1"), "/");
 }
 
+NodePtr clone(const Node& n) {
+  auto c = make(n.kind, n.text);
+  for (const auto& a : n.args) c->args.push_back(clone(*a));
+  return c;
+}
+
+NodePtr factorial_of(NodePtr a) {
+  auto f = make(NodeKind::factorial);
+  f->args.push_back(std::move(a));
+  return f;
+}
+
+// \binom{n}{k} as n! / (k! (n - k)!): the exact, modular and numeric evaluators need nothing new.
+NodePtr binomial(NodePtr n, NodePtr k) {
+  auto minus_k = make(NodeKind::neg);
+  minus_k->args.push_back(clone(*k));
+  NodePtr n_minus_k = make2(NodeKind::add, clone(*n), std::move(minus_k));
+  NodePtr den = make2(NodeKind::mul, factorial_of(std::move(k)), factorial_of(std::move(n_minus_k)));
+  return make2(NodeKind::mul, factorial_of(std::move(n)), reciprocal(std::move(den)));
+}
+
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -438,6 +459,12 @@ class Parser {
       if (failed()) return nullptr;
       return make2(NodeKind::mul, std::move(a), reciprocal(std::move(b)));
     }
+    if (cmd == "binom" || cmd == "dbinom" || cmd == "tbinom") {
+      NodePtr n = script_arg();
+      NodePtr k = failed() ? nullptr : script_arg();
+      if (failed()) return nullptr;
+      return binomial(std::move(n), std::move(k));
+    }
     if (cmd == "sqrt") {
       NodePtr index;
       if (peek() == '[') {
@@ -504,6 +531,10 @@ class Parser {
 };
 
 long double factorial_ld(long double n) { return std::tgamma(n + 1); }
+
+// Zero parts made +0: negating 1 gives -1 - 0i, and on that side of the cut sqrt and log return the
+// conjugate root (\sqrt{-4} = -2i, \ln(-1) = -i\pi) where a reader means the principal one.
+Complex on_branch(Complex z) { return Complex(z.real() == 0 ? 0.0L : z.real(), z.imag() == 0 ? 0.0L : z.imag()); }
 
 }  // namespace
 
@@ -584,7 +615,7 @@ Complex eval_numeric(const Node& node, const std::function<Complex(const std::st
     case NodeKind::infinity:
       return Complex(inf, 0);
     case NodeKind::neg:
-      return -eval_numeric(*node.args[0], symbol_value);
+      return on_branch(-eval_numeric(*node.args[0], symbol_value));
     case NodeKind::add:
       return eval_numeric(*node.args[0], symbol_value) + eval_numeric(*node.args[1], symbol_value);
     case NodeKind::mul: {
@@ -594,7 +625,7 @@ Complex eval_numeric(const Node& node, const std::function<Complex(const std::st
       return a * b;
     }
     case NodeKind::pow: {
-      Complex b = eval_numeric(*node.args[0], symbol_value);
+      Complex b = on_branch(eval_numeric(*node.args[0], symbol_value));
       Complex e = eval_numeric(*node.args[1], symbol_value);
       if (e.imag() == 0 && std::fabs(e.real()) <= 64 && e.real() == std::floor(e.real())) {
         // Integer powers by repeated multiplication stay exact for small integers.
@@ -618,7 +649,7 @@ Complex eval_numeric(const Node& node, const std::function<Complex(const std::st
       return Complex(factorial_ld(a.real()), 0);
     }
     case NodeKind::func: {
-      Complex a = eval_numeric(*node.args[0], symbol_value);
+      Complex a = on_branch(eval_numeric(*node.args[0], symbol_value));
       const std::string& f = node.text;
       bool real = a.imag() == 0;
       if (f == "sqrt") return real && a.real() >= 0 ? Complex(std::sqrt(a.real()), 0) : std::sqrt(a);
