@@ -7,7 +7,8 @@
 // loads (streaming, evict-first) and M activation loads (cached: every warp reads the same x) per step, two
 // steps unrolled so 2R weight loads are in flight per lane; M x R fp32 accumulators reduced by shuffles at
 // the end. The activation loads per weight load are M/R, so L1 is not the limit at M = 8. Launched with PDL
-// (pdl.cuh): the first weight loads overlap the previous kernel's tail. Software-pipelined: the next step's
+// (pdl.cuh): the first weight loads overlap the previous kernel's tail, and the kernel signals its dependents
+// only after its main loop. Software-pipelined: the next step's
 // loads are issued before this step's FMAs (4R vectors in flight per lane).
 // Fusions for one row (hb_cuda.h): RMSNorm or SwiGLU built into shared memory by each CTA of a persistent
 // wave (the prologue costs an L2 read of the 20-30 KB input row per CTA, ~400 CTAs: ~10 MB, against 63-294 MB
@@ -195,10 +196,10 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_kernel(GemvParams p) {
   const uint4* w[R];
   uint4 wa[R], wb[R];
   start_rows<R>(p, n0, lane, w, wa, wb);
-  pdl_trigger();
   pdl_wait();
   if (n0 >= p.N) return;
   dot_rows<M, R, false, ADD>(p, n0, lane, w, wa, wb, nullptr);
+  pdl_trigger();  // late: the next kernel's CTAs take SM slots only as this one's CTAs finish
 }
 
 // Fused input (M == 1): persistent CTAs (one wave) build the input row in shared memory once, then walk the
@@ -214,7 +215,6 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_fused_kernel(GemvParams 
   const uint4* w[R];
   uint4 wa[R], wb[R];
   start_rows<R>(p, n0, lane, w, wa, wb);
-  pdl_trigger();
   pdl_wait();
   build_input<IN>(p, xs);
   __syncthreads();
@@ -225,6 +225,7 @@ __global__ void __launch_bounds__(kGemvWarps * 32) gemv_fused_kernel(GemvParams 
     n0 = (block * kGemvWarps + warp) * R;
     start_rows<R>(p, n0, lane, w, wa, wb);
   }
+  pdl_trigger();
 }
 
 template <int M, GemvInput IN, bool ADD>

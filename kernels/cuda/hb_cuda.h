@@ -12,8 +12,9 @@ namespace hb::cuda {
 // ---- launches -----------------------------------------------------------------------------------------
 // The decode path's kernels (GEMV, norms, RoPE, SwiGLU, decode attention, the m2 decode step) can be launched
 // with programmatic dependent launch (kernels/cuda/pdl.cuh): each then overlaps its predecessor's tail. Off by
-// default: on the H200 it made the one-row decode step slower (teacher 7.86 -> 8.10 ms, H-40 8.00 -> 8.47 ms,
-// 2026-12-04, docs/PERFORMANCE.md section 11). HYBENCH_CUDA_PDL=1 or set_programmatic_launch(true) turns it
+// default: on the H200 (2026-12-04, docs/PERFORMANCE.md sections 11 and 12) it first made the one-row step
+// slower (teacher 7.86 -> 8.10 ms); with the GEMVs signalling after their main loop it gains 0.3-1.0 % at
+// one row and nothing at the largest batches, too little to change how every kernel is launched. HYBENCH_CUDA_PDL=1 or set_programmatic_launch(true) turns it
 // on (A/B measurements, tests); any other value of the variable leaves it off. Read at launch time: a CUDA graph keeps the mode it was captured with.
 void set_programmatic_launch(bool on);
 bool programmatic_launch();
