@@ -26,6 +26,12 @@ NodePtr reciprocal(NodePtr den) {
   return make2(NodeKind::pow, std::move(den), make(NodeKind::number, "-1"), "/");
 }
 
+size_t node_count(const Node& n) {
+  size_t c = 1;
+  for (const auto& a : n.args) c += node_count(*a);
+  return c;
+}
+
 NodePtr clone(const Node& n) {
   auto c = make(n.kind, n.text);
   for (const auto& a : n.args) c->args.push_back(clone(*a));
@@ -37,6 +43,8 @@ NodePtr factorial_of(NodePtr a) {
   f->args.push_back(std::move(a));
   return f;
 }
+
+constexpr size_t kMaxBinomialNodes = 200;
 
 // \binom{n}{k} as n! / (k! (n - k)!): the exact, modular and numeric evaluators need nothing new.
 NodePtr binomial(NodePtr n, NodePtr k) {
@@ -463,6 +471,8 @@ class Parser {
       NodePtr n = script_arg();
       NodePtr k = failed() ? nullptr : script_arg();
       if (failed()) return nullptr;
+      // binomial() copies both arguments, so nested binomials grow 4x per level: refuse large arguments.
+      if (node_count(*n) + node_count(*k) > kMaxBinomialNodes) return fail("\\binom arguments too large");
       return binomial(std::move(n), std::move(k));
     }
     if (cmd == "sqrt") {

@@ -145,5 +145,16 @@ TEST(MathGrader, HostileFactorialAnswersAreBounded) {
   }
 }
 
+// \binom{n}{k} is n!/(k!(n-k)!) with n and k copied, so nested binomials grow 4x per level: twelve levels
+// (depth allows that many) summed thirty times took 184 ms to grade. Large arguments are refused instead.
+TEST(MathGrader, NestedBinomialsAreRefusedNotExpanded) {
+  std::string nest = "2";
+  for (int i = 0; i < 12; ++i) nest = "\\binom{" + nest + "}{1}";
+  MathVerdict v = math_equal(nest, "2");
+  EXPECT_FALSE(v.equal);
+  EXPECT_NE(v.reason.find("binom arguments too large"), std::string::npos) << v.reason;
+  EXPECT_TRUE(math_equal("\\binom{\\binom{5}{2}}{2}", "45").equal);  // a reasonable nesting still works
+}
+
 }  // namespace
 }  // namespace hb::suites::math
